@@ -1,0 +1,192 @@
+"""The `supportbot` command: argument parsing and error reporting; the work is in bot.cli_commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import NoReturn
+
+from bot.domain.types import Role, ServiceArea, Severity, TicketStatus, Tier
+from bot.settings import SettingsError, load_settings
+
+
+class CliError(Exception):
+    """An operator mistake or a failed operation: one line saying what to fix, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line naming the command and the fix, then exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-15") from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 instant like 2026-11-23T10:00-06:00") from None
+
+
+def _positive_hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of hours")
+    return value
+
+
+def _choices(enum: type[Tier] | type[Role] | type[ServiceArea] | type[TicketStatus]) -> list[str]:
+    return [member.value for member in enum]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="supportbot", description="Support-intake bot: run it and administer its data.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("run", help="run the bot (the sandbox when no tokens are set)")
+
+    clients = sub.add_parser("clients", help="client companies").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = clients.add_parser("add", help="add a client company")
+    p.add_argument("name")
+    p.add_argument("--phone", default="")
+    p.add_argument("--tax-id", default=None, help="RFC")
+    p.add_argument("--notes", default="")
+    clients.add_parser("list", help="list clients")
+
+    contacts = sub.add_parser("contacts", help="people of a client who may report (Telegram users)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = contacts.add_parser("add", help="register a contact; sharing their phone on Telegram links them")
+    p.add_argument("--client", type=int, required=True, help="client id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--phone", default="")
+    p.add_argument("--language", choices=["es", "en"], default="es")
+
+    contracts = sub.add_parser("contracts", help="support contracts (pólizas)").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = contracts.add_parser("add", help="add a contract (P-POL-1)")
+    p.add_argument("--client", type=int, required=True, help="client id")
+    p.add_argument("--number", required=True, help="contract number, e.g. POL-2026-001")
+    p.add_argument("--tier", required=True, choices=_choices(Tier))
+    p.add_argument("--starts", type=_date, required=True, help="first valid day, YYYY-MM-DD")
+    p.add_argument("--ends", type=_date, default=None, help="last valid day (default: one year, P-POL-2)")
+    p.add_argument("--hours", type=_positive_hours, default=None, help="hours bought (default: the tier's)")
+    p.add_argument("--purchase-order", default=None, help="required for por_evento (P-POL-1)")
+    p.add_argument("--special-eol", action="store_true", help="covers discontinued products (P-POL-7)")
+    p = contracts.add_parser("show", help="a contract with hours used and left")
+    p.add_argument("number")
+    p = contracts.add_parser("list", help="list contracts")
+    p.add_argument("--client", type=int, default=None)
+    p = contracts.add_parser("expiring", help="contracts ending soon")
+    p.add_argument("--within-days", type=int, default=30)
+
+    products = sub.add_parser("products", help="products and services covered").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = products.add_parser("add", help="add a product of a client")
+    p.add_argument("--client", type=int, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--area", required=True, choices=_choices(ServiceArea))
+    p.add_argument("--contract", type=int, default=None, help="contract id covering it")
+    p.add_argument("--warranty-until", type=_date, default=None, help="last day of warranty (P-POL-4)")
+    p.add_argument("--discontinued", action="store_true", help="end of life (P-POL-7)")
+    p = products.add_parser("discontinue", help="mark a product discontinued (P-POL-7)")
+    p.add_argument("product_id", type=int)
+    p.add_argument("--undo", action="store_true", help="mark it supported again")
+    p = products.add_parser("warranty", help="set a product's warranty end (P-POL-4)")
+    p.add_argument("product_id", type=int)
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--until", type=_date)
+    group.add_argument("--none", action="store_true", help="no warranty")
+    p = products.add_parser("list", help="a client's products")
+    p.add_argument("--client", type=int, required=True)
+
+    agents = sub.add_parser("agents", help="consultants and managers on Slack").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = agents.add_parser("add", help="register a Slack user with a role (P-ESC-2)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--slack-id", required=True, help="Slack user id, e.g. U0123ABCD")
+    p.add_argument("--role", required=True, choices=_choices(Role))
+    p = agents.add_parser("list", help="list agents")
+    p.add_argument("--role", choices=_choices(Role), default=None)
+
+    invites = sub.add_parser("invites", help="one-time codes linking a Telegram user to a client").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = invites.add_parser("create", help="create a one-time, expiring invite code")
+    p.add_argument("--client", type=int, required=True)
+    p.add_argument("--name", required=True, help="who the code is for")
+    p.add_argument("--ttl-hours", type=_positive_hours, default=None, help="default: INVITE_CODE_TTL_HOURS")
+    p = invites.add_parser("list", help="list invites")
+    p.add_argument("--client", type=int, default=None)
+
+    tickets = sub.add_parser("tickets", help="tickets").add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = tickets.add_parser("list", help="list tickets")
+    p.add_argument("--status", choices=_choices(TicketStatus), default=None)
+    p.add_argument("--client", type=int, default=None)
+    p = tickets.add_parser("show", help="a ticket with its audit trail")
+    p.add_argument("number", help="e.g. SOP-2026-000123")
+
+    sla = sub.add_parser("sla", help="business-hours arithmetic").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = sla.add_parser("deadline", help="response deadline of a ticket (P-SLA-1..5)")
+    p.add_argument("--severity", type=int, required=True, choices=[int(s) for s in Severity])
+    p.add_argument("--opened", type=_instant, required=True, help="ISO-8601; without an offset it is in TIMEZONE")
+
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="action", required=True, metavar="ACTION")
+    db.add_parser("migrate", help="apply pending migrations")
+    p = db.add_parser("backup", help="online backup to a file")
+    p.add_argument("path")
+
+    keys = sub.add_parser("keys", help="encryption keys of stored secrets").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = keys.add_parser("generate", help="create the key file (mode 0600) if there is none")
+    p.add_argument("--print", action="store_true", help="print a new key for SECRETS_KEYS instead")
+    keys.add_parser(
+        "rotate",
+        help="re-encrypt every stored secret under a new first key (a new one is added to the key file; "
+        "with SECRETS_KEYS, put a new key first there before running this)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `supportbot` and `python -m bot`. Returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 2
+    from bot import cli_commands
+
+    try:
+        if args.command == "run":
+            from bot.app import run
+
+            return run(settings)
+        return asyncio.run(cli_commands.dispatch(args, settings))
+    except CliError as exc:
+        print(f"supportbot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,222 @@
+"""Every setting of the bot, read once from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.types import Severity, Tier
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class SettingsError(Exception):
+    """A setting has a value the bot cannot use; the message names it and what it expects."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    # --- storage -------------------------------------------------------------------------------
+    database_path: Path = Field(Path("var/supportbot.db"), description="SQLite database file")
+    secrets_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Fernet keys, comma-separated, newest first"
+    )
+    secrets_key_file: Path = Field(
+        Path("var/secrets.key"), description="file with Fernet keys (one a line) when SECRETS_KEYS is empty"
+    )
+
+    # --- company ------------------------------------------------------------------------------
+    company_name: str = "Intecnia"
+    support_email: str = "soporte@intecnia.com.mx"
+    support_phones: str = "222 248 3734, 222 248 2573"
+    office_hours_text: str = "Lunes a viernes 09:00–14:00 y 16:00–19:00"
+    sales_contact: str = "ventas@intecnia.com.mx"
+    ticket_prefix: str = "SOP"
+
+    # --- business calendar (P-SLA-5) -----------------------------------------------------------
+    timezone: str = "America/Mexico_City"
+    business_hours: str = "mon-fri 09:00-14:00,16:00-19:00"
+    extra_days_off: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # --- severity targets in business hours (P-SLA-1..4) ---------------------------------------
+    sla_hours_sev1: float = Field(8, gt=0)
+    sla_hours_sev2: float = Field(10, gt=0)
+    sla_hours_sev3: float = Field(12, gt=0)
+    sla_hours_sev4: float = Field(24, gt=0)
+
+    # --- contracts (P-POL-1, P-POL-6) ----------------------------------------------------------
+    tier_hours_por_evento: float = Field(1, gt=0)
+    tier_hours_basica: float = Field(5, gt=0)
+    tier_hours_empresarial: float = Field(20, gt=0)
+    tier_hours_empresarial_plus: float = Field(50, gt=0)
+    tier_hours_corporativo: float = Field(70, gt=0)
+    onsite_hours_empresarial_plus: float = Field(3, ge=0)
+    onsite_hours_corporativo: float = Field(5, ge=0)
+    low_hours_warning_percent: float = Field(20, ge=0, le=100)
+
+    # --- conversation and ticket clocks --------------------------------------------------------
+    draft_expiry_hours: float = Field(24, gt=0)
+    info_reminder_count: int = Field(3, ge=1, le=10)
+    resolved_autoclose_business_days: int = Field(3, ge=1)
+    escalation_warning_percent: float = Field(75, gt=0, lt=100)
+    internal_note_prefix: str = "nota:"
+    invite_code_ttl_hours: float = Field(72, gt=0)
+
+    # --- Telegram ------------------------------------------------------------------------------
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = ""
+    telegram_api_file_url: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+
+    # --- Slack ---------------------------------------------------------------------------------
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_base_url: str = ""
+    slack_support_channel: str = ""
+
+    # --- HTTP server and logs ------------------------------------------------------------------
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("secrets_keys", "extra_days_off", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone such as America/Mexico_City") from exc
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _week_spec(cls, value: str) -> str:
+        from bot.domain.calendar import parse_week_spec
+
+        parse_week_spec(value)  # raises ValueError with what it expects
+        return value
+
+    @field_validator("extra_days_off")
+    @classmethod
+    def _days_off(cls, value: list[str]) -> list[str]:
+        from bot.domain.calendar import parse_day_off
+
+        for item in value:
+            parse_day_off(item)
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if value and not _TOKEN_RE.match(value):
+            raise ValueError("1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
+
+    # --- derived values ------------------------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sla_hours(self) -> dict[Severity, float]:
+        return {
+            Severity.CRITICAL: self.sla_hours_sev1,
+            Severity.HIGH: self.sla_hours_sev2,
+            Severity.MEDIUM: self.sla_hours_sev3,
+            Severity.LOW: self.sla_hours_sev4,
+        }
+
+    @property
+    def tier_hours(self) -> dict[Tier, float]:
+        return {
+            Tier.PER_EVENT: self.tier_hours_por_evento,
+            Tier.BASIC: self.tier_hours_basica,
+            Tier.BUSINESS: self.tier_hours_empresarial,
+            Tier.BUSINESS_PLUS: self.tier_hours_empresarial_plus,
+            Tier.CORPORATE: self.tier_hours_corporativo,
+        }
+
+    @property
+    def onsite_hours(self) -> dict[Tier, float]:
+        return {
+            Tier.PER_EVENT: 0.0,
+            Tier.BASIC: 0.0,
+            Tier.BUSINESS: 0.0,
+            Tier.BUSINESS_PLUS: self.onsite_hours_empresarial_plus,
+            Tier.CORPORATE: self.onsite_hours_corporativo,
+        }
+
+    @property
+    def extra_days_off_parsed(self) -> list[Any]:
+        from bot.domain.calendar import parse_day_off
+
+        return [parse_day_off(item) for item in self.extra_days_off]
+
+    @property
+    def telegram_file_url(self) -> str:
+        """python-telegram-bot's base_file_url: explicit, or derived from the API base URL."""
+        if self.telegram_api_file_url:
+            return self.telegram_api_file_url
+        base = self.telegram_api_base_url
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """No tokens at all: run against the local stand-ins."""
+        return not self.telegram_bot_token and not self.slack_bot_token
+
+    def missing_tokens(self) -> list[str]:
+        missing = []
+        if not self.telegram_bot_token:
+            missing.append("TELEGRAM_BOT_TOKEN")
+        if not self.slack_bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if self.slack_bot_token and not self.slack_signing_secret and not self.slack_app_token:
+            missing.append("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN")
+        return missing
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting and what it expects."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ").removeprefix("Input should be ")
+    if msg.startswith(("greater", "less")):
+        msg = "a number " + msg
+    value = err.get("input")
+    secret = any(word in name for word in ("KEY", "TOKEN", "SECRET"))
+    shown = f" (got {value!r})" if isinstance(value, str | int | float) and not secret else ""
+    return f"setting {name}{shown}: expected {msg}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; a bad value raises SettingsError with one line to show the operator."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_error(exc)) from None

@@ -1,0 +1,128 @@
+"""The repository protocol for intake drafts, processed-update keys, the outbox and timers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from storage.records import (
+    Draft,
+    OutboxMessage,
+    Timer,
+)
+
+__all__ = ["QueueTx"]
+
+
+class QueueTx(Protocol):
+    """Intake drafts, processed-update keys, the outbox and timers."""
+
+    # --- drafts and processed updates -----------------------------------------------------------------
+    async def get_draft(self, chat_id: int) -> Draft | None:
+        """Args: Telegram chat. Returns: the intake draft or None."""
+        ...
+
+    async def save_draft(
+        self,
+        chat_id: int,
+        *,
+        user_id: int,
+        step: str,
+        data: Mapping[str, Any],
+        language: str,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> Draft:
+        """Upsert; with expected_version (0 = must not exist) it is compare-and-set.
+        Returns: the saved Draft. Raises StaleVersion."""
+        ...
+
+    async def delete_draft(self, chat_id: int) -> bool:
+        """Args: chat. Returns: True if a draft was deleted."""
+        ...
+
+    async def list_drafts_older_than(self, before: datetime) -> list[Draft]:
+        """Args: bound. Returns: drafts last updated before it, oldest first."""
+        ...
+
+    async def mark_processed(self, source: str, key: str, at: datetime) -> bool:
+        """Returns: True only the first time (source, key) is seen."""
+        ...
+
+    async def prune_processed(self, before: datetime) -> int:
+        """Args: bound. Returns: how many remembered keys older than it were forgotten."""
+        ...
+
+    # --- outbox and timers ----------------------------------------------------------------------------
+    async def enqueue(
+        self,
+        destination: str,
+        ordering_key: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        at: datetime,
+        available_at: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Queue a message. Returns: its id, or None when dedupe_key was already queued."""
+        ...
+
+    async def get_outbox(self, message_id: int) -> OutboxMessage | None:
+        """Args: id. Returns: the row or None."""
+        ...
+
+    async def claim_outbox(self, now: datetime, worker: str, limit: int, lease: float) -> list[OutboxMessage]:
+        """Lease due rows to worker for lease seconds; per (destination, ordering_key) only the oldest
+        undelivered row is eligible. Returns: claimed rows by available_at then id."""
+        ...
+
+    async def mark_sent(self, message_id: int) -> None:
+        """Args: id. Marks the row delivered."""
+        ...
+
+    async def mark_retry(self, message_id: int, available_at: datetime, error: str) -> None:
+        """Args: id, next attempt time, error text. Releases the lease."""
+        ...
+
+    async def mark_dead(self, message_id: int, error: str) -> None:
+        """Args: id, error text. Gives up on the row (it stops blocking its ordering key)."""
+        ...
+
+    async def prune_outbox(self, before: datetime) -> int:
+        """Delete sent and dead rows created before the bound (their dedupe keys are forgotten with them).
+        Returns: how many rows were deleted."""
+        ...
+
+    async def schedule_timer(
+        self,
+        kind: str,
+        due_at: datetime,
+        *,
+        ticket_id: int | None = None,
+        payload: Mapping[str, Any] | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Returns: the timer id, or None when dedupe_key was already scheduled."""
+        ...
+
+    async def get_timer(self, timer_id: int) -> Timer | None:
+        """Args: id. Returns: the Timer or None."""
+        ...
+
+    async def cancel_timers(self, ticket_id: int, kind: str | None = None) -> int:
+        """Cancel pending timers of a ticket (optionally one kind). Returns: how many."""
+        ...
+
+    async def claim_due_timers(self, now: datetime, worker: str, limit: int, lease: float) -> list[Timer]:
+        """Lease due timers (and ones whose lease expired). Returns: them by due_at then id."""
+        ...
+
+    async def complete_timer(self, timer_id: int) -> None:
+        """Args: id. Marks the timer done."""
+        ...
+
+    async def prune_timers(self, before: datetime) -> int:
+        """Delete done and cancelled timers due before the bound. Returns: how many were deleted."""
+        ...

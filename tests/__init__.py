@@ -1,0 +1,1 @@
+"""Test suite of the supportbot package (a package so tests/storage does not shadow storage/)."""

@@ -1,0 +1,21 @@
+"""The backend-independent storage contract: every Store implementation must pass StoreContract unchanged.
+
+A backend's test module subclasses StoreContract (named Test...) and provides four fixtures:
+  box_keys      -- list[str], the Fernet keys the store under test was opened with;
+  box           -- SecretBox(box_keys);
+  store         -- an open, migrated, empty Store using box;
+  store_factory -- async callable(SecretBox) -> another Store on the SAME database (a second process or
+                   replica), closed by the fixture.
+"""
+
+from __future__ import annotations
+
+from tests.storage.contract_people import PeopleContract
+from tests.storage.contract_queues import QueueContract
+from tests.storage.contract_tickets import TicketContract
+
+__all__ = ["StoreContract"]
+
+
+class StoreContract(PeopleContract, TicketContract, QueueContract):
+    """Every rule of the Store/Tx protocols, checked through the public API only."""

@@ -1,0 +1,304 @@
+"""The `supportbot` command: every subcommand, its one-line errors and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.cli import build_parser, main
+from bot.keys import read_key_file
+from bot.settings import Settings
+from storage import SecretBox
+from storage.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sla_deadline_worked_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """P-SLA-1/P-SLA-5: opened Mon 10:00 with 8 business hours -> Tue 10:00 (LIMITS.md)."""
+    assert run(capsys, "sla", "deadline", "--severity", "1", "--opened", "2026-11-23T10:00-06:00") == (
+        0,
+        "2026-11-24T10:00:00-06:00\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("severity", "opened", "expected"),
+    [
+        ("1", "2026-11-25T14:30-06:00", "2026-11-26T14:00:00-06:00"),  # lunch gap
+        ("4", "2026-11-23T10:00-06:00", "2026-11-26T10:00:00-06:00"),  # P-SLA-4: 24 h = three 8-hour days
+        ("2", "2026-11-13T18:00-06:00", "2026-11-18T10:00:00-06:00"),  # Fri 1 h; Mon 16 Nov holiday; Tue 8; Wed 1
+        ("3", "2026-11-23T16:00Z", "2026-11-24T14:00:00-06:00"),  # UTC input, shown in TIMEZONE
+        ("1", "2026-11-23T10:00", "2026-11-24T10:00:00-06:00"),  # no offset: TIMEZONE
+    ],
+)
+def test_sla_deadline_cases(capsys: pytest.CaptureFixture[str], severity: str, opened: str, expected: str) -> None:
+    code, out, _ = run(capsys, "sla", "deadline", "--severity", severity, "--opened", opened)
+    assert (code, out.strip()) == (0, expected)
+
+
+def test_sla_deadline_honours_configured_targets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLA_HOURS_SEV1", "2")
+    code, out, _ = run(capsys, "sla", "deadline", "--severity", "1", "--opened", "2026-11-23T13:00-06:00")
+    assert (code, out.strip()) == (0, "2026-11-23T17:00:00-06:00")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["sla", "deadline", "--severity", "5", "--opened", "2026-11-23T10:00-06:00"], "invalid choice: 5"),
+        (["sla", "deadline", "--severity", "1", "--opened", "ayer"], "not an ISO-8601 instant"),
+        (["contracts", "add", "--client", "1", "--number", "X", "--tier", "oro", "--starts", "2026-01-01"], "oro"),
+        (
+            ["contracts", "add", "--client", "1", "--number", "X", "--tier", "basica", "--starts", "1/1/26"],
+            "not a date",
+        ),
+        (["agents", "add", "--name", "A", "--slack-id", "U1", "--role", "boss"], "invalid choice: 'boss'"),
+        (["clients"], "required"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_usage_mistake_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.count("\n") == 1 and fragment in err and "--help" in err
+
+
+def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    seen = 0
+    for name, command in sub.choices.items():  # type: ignore[union-attr]
+        actions = [a for a in command._actions if a.dest == "action"]
+        paths = [[name, action] for action in actions[0].choices] if actions else [[name]]  # type: ignore[union-attr]
+        for path in paths:
+            with pytest.raises(SystemExit) as info:
+                main([*path, "--help"])
+            assert info.value.code == 0
+            assert "usage: supportbot" in capsys.readouterr().out
+            seen += 1
+    assert seen >= 20
+
+
+def test_bad_setting_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLA_HOURS_SEV2", "diez")
+    code, out, err = run(capsys, "clients", "list")
+    assert code == 2 and out == ""
+    assert (
+        err == "supportbot: setting SLA_HOURS_SEV2 (got 'diez'): expected a valid number, "
+        "unable to parse string as a number\n"
+    )
+
+
+def test_admin_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "clients", "add", "Comercializadora del Valle", "--phone", "222 123 4567")[1] == (
+        "client 1: Comercializadora del Valle\n"
+    )
+    code, out, _ = run(
+        capsys,
+        "contracts",
+        "add",
+        "--client",
+        "1",
+        "--number",
+        "POL-1",
+        "--tier",
+        "empresarial",
+        "--starts",
+        "2026-03-15",
+    )
+    assert (code, out) == (0, "contract 1: POL-1 empresarial 2026-03-15..2027-03-14, 20 h\n")  # P-POL-1/2
+    code, out, _ = run(capsys, "contracts", "show", "POL-1")
+    assert "0 used, 20 left of 20 (100% left)" in out
+    code, out, _ = run(
+        capsys,
+        "contracts",
+        "add",
+        "--client",
+        "1",
+        "--number",
+        "POL-2",
+        "--tier",
+        "corporativo",
+        "--starts",
+        "2026-01-01",
+    )
+    code, out, _ = run(capsys, "contracts", "show", "POL-2")
+    assert "0 used, 5 left of 5 (P-POL-6)" in out  # corporativo includes 5 on-site hours
+    assert (
+        run(
+            capsys,
+            "products",
+            "add",
+            "--client",
+            "1",
+            "--name",
+            "FortiGate 60F",
+            "--area",
+            "firewall",
+            "--warranty-until",
+            "2027-01-31",
+        )[1]
+        == "product 1: FortiGate 60F [firewall]\n"
+    )
+    assert "discontinued" in run(capsys, "products", "discontinue", "1")[1]
+    assert "warranty none" in run(capsys, "products", "warranty", "1", "--none")[1]
+    out = run(capsys, "products", "list", "--client", "1")[1]
+    assert "FortiGate 60F" in out and "yes" in out
+    assert run(capsys, "agents", "add", "--name", "Marco", "--slack-id", "U0MARCO", "--role", "agent")[0] == 0
+    assert "U0MARCO" in run(capsys, "agents", "list", "--role", "agent")[1]
+    assert run(capsys, "agents", "list", "--role", "quality_manager")[1] == "(none)\n"
+    code, out, _ = run(capsys, "invites", "create", "--client", "1", "--name", "Laura")
+    assert code == 0 and "/start " in out
+    assert "open" in run(capsys, "invites", "list")[1]
+    assert run(capsys, "tickets", "list")[1] == "(none)\n"
+    code, out, _ = run(capsys, "contracts", "expiring", "--within-days", "400")
+    assert "POL-1" in out and "POL-2" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["contracts", "add", "--client", "9", "--number", "P", "--tier", "basica", "--starts", "2026-01-01"],
+            "supportbot contracts: no client with id 9 (see `supportbot clients list`)\n",
+        ),
+        (
+            ["contracts", "add", "--client", "1", "--number", "P", "--tier", "por_evento", "--starts", "2026-01-01"],
+            "supportbot contracts: a por_evento contract needs --purchase-order (P-POL-1)\n",
+        ),
+        (
+            ["contracts", "show", "NOPE"],
+            "supportbot contracts: no contract numbered 'NOPE' (see `supportbot contracts list`)\n",
+        ),
+        (
+            ["tickets", "show", "SOP-2026-000001"],
+            "supportbot tickets: no ticket numbered 'SOP-2026-000001' (see `supportbot tickets list`)\n",
+        ),
+        (
+            ["agents", "add", "--name", "X", "--slack-id", "marco", "--role", "agent"],
+            "supportbot agents: 'marco' is not a Slack user id (they look like U0123ABCD)\n",
+        ),
+        (["products", "discontinue", "42"], None),
+    ],
+)
+def test_operation_error_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str | None
+) -> None:
+    run(capsys, "clients", "add", "Cliente")
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"supportbot {argv[0]}: ")
+    if message is not None:
+        assert err == message
+
+
+def test_duplicate_agent_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "agents", "add", "--name", "A", "--slack-id", "U1", "--role", "agent")[0] == 0
+    code, _, err = run(capsys, "agents", "add", "--name", "B", "--slack-id", "U1", "--role", "agent")
+    assert code == 1 and err.startswith("supportbot agents: ") and err.count("\n") == 1
+
+
+def test_db_migrate_and_backup(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    assert run(capsys, "db", "migrate")[1] == "created var/supportbot.db with the current schema\n"
+    assert run(capsys, "db", "migrate")[1] == "var/supportbot.db is up to date\n"
+    run(capsys, "clients", "add", "Respaldada")
+    code, out, _ = run(capsys, "db", "backup", "copy.db")
+    assert code == 0 and "backed up" in out
+    with sqlite3.connect(_workdir / "copy.db") as conn:
+        assert conn.execute("SELECT name FROM clients").fetchall() == [("Respaldada",)]
+    code, _, err = run(capsys, "db", "backup", "copy.db")
+    assert code == 1 and "exists" in err
+    code, _, err = run(capsys, "db", "backup", "missing/dir/copy.db")
+    assert code == 1 and "does not exist" in err
+
+
+async def _store_secret(path: Path, keys: list[str]) -> None:
+    store = await SqliteStore.open(path, SecretBox(keys))
+    try:
+        async with store.transaction() as tx:
+            client = await tx.add_client("C", at=datetime.now(UTC))
+            from bot.domain.types import ServiceArea, Severity
+            from storage.records import NewTicket
+
+            ticket = await tx.create_ticket(
+                NewTicket(client.id, None, ServiceArea.SOFTWARE, Severity.LOW, "d", datetime.now(UTC))
+            )
+            from storage.records import CredentialKind
+
+            await tx.put_credential(ticket.id, CredentialKind.TEAMVIEWER_PASSWORD, "tv", "k9#Lm2", at=datetime.now(UTC))
+    finally:
+        await store.close()
+
+
+async def test_keys_generate_and_rotate(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    key_file = _workdir / "var" / "secrets.key"
+    assert (await _async_main(capsys, "keys", "generate"))[0] == 0
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert (await _async_main(capsys, "keys", "generate"))[0] == 1  # never overwrites keys
+    old = read_key_file(key_file)
+    await _store_secret(_workdir / "var" / "supportbot.db", old)
+
+    code, out, _ = await _async_main(capsys, "keys", "rotate")
+    assert code == 0 and "re-encrypted 1 stored secrets" in out
+    new = read_key_file(key_file)
+    assert len(new) == 2 and new[1:] == old and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    with sqlite3.connect(_workdir / "var" / "supportbot.db") as conn:
+        (token,) = conn.execute("SELECT ciphertext FROM credentials").fetchone()
+    assert "k9#Lm2" not in token
+    with pytest.raises(InvalidToken):
+        Fernet(old[0].encode()).decrypt(token.encode())
+    assert Fernet(new[0].encode()).decrypt(token.encode()) == b"k9#Lm2"
+
+
+async def _async_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    # main() runs its own event loop: call it from a worker thread when the test itself is async.
+    import asyncio
+
+    code = await asyncio.to_thread(main, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bad_key_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRETS_KEYS", "not-a-key")
+    code, _, err = run(capsys, "clients", "list")
+    assert code == 1 and "is not a Fernet key" in err and "not-a-key" not in err and err.count("\n") == 1
+
+
+def test_console_script_and_module_are_the_same_command(_workdir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLA_", "TIMEZONE"))}
+    argv = ["sla", "deadline", "--severity", "1", "--opened", "2026-11-23T10:00-06:00"]
+    script = Path(sys.executable).with_name("supportbot")
+    for cmd in ([str(script), *argv], [sys.executable, "-m", "bot", *argv]):
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=_workdir, check=False)  # noqa: S603
+        assert (done.returncode, done.stdout) == (0, "2026-11-24T10:00:00-06:00\n"), done.stderr
