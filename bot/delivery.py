@@ -125,6 +125,7 @@ class Dispatcher(_Loop):
         self._lease = lease
         self._senders: dict[tuple[str, str], Sender] = {}
         self.worker = worker_name("dispatcher")
+        self.last_round = 0
 
     def register(self, destination: str, kind: str, sender: Sender) -> None:
         """Adapters register how each kind of message is sent."""
@@ -136,7 +137,15 @@ class Dispatcher(_Loop):
             rows = await tx.claim_outbox(self._clock(), self.worker, self._batch, self._lease)
         # Rows of different chats may go out concurrently; the store already gave at most one per chat.
         await asyncio.gather(*(self._deliver(row) for row in rows))
+        self.last_round = len(rows)
         return len(rows) == self._batch
+
+    async def drain(self, max_rounds: int = 100) -> None:
+        """Deliver until a round finds nothing due (tests and shutdown use it)."""
+        for _ in range(max_rounds):
+            await self.run_once()
+            if self.last_round == 0:
+                return
 
     async def _deliver(self, row: OutboxMessage) -> None:
         sender = self._senders.get((row.destination, row.kind))
@@ -193,6 +202,7 @@ class Scheduler(_Loop):
         self._lease = lease
         self._handlers: dict[str, TimerHandler] = {}
         self.worker = worker_name("scheduler")
+        self.last_round = 0
 
     def register(self, kind: str, handler: TimerHandler) -> None:
         """Services register what each kind of timer does."""
@@ -203,7 +213,15 @@ class Scheduler(_Loop):
             timers = await tx.claim_due_timers(self._clock(), self.worker, self._batch, self._lease)
         for timer in timers:  # in due order: a reminder never overtakes the one before it
             await self._fire(timer)
+        self.last_round = len(timers)
         return len(timers) == self._batch
+
+    async def drain(self, max_rounds: int = 100) -> None:
+        """Fire every timer due now (tests that move the clock use it)."""
+        for _ in range(max_rounds):
+            await self.run_once()
+            if self.last_round == 0:
+                return
 
     async def _fire(self, timer: Timer) -> None:
         handler = self._handlers.get(timer.kind)
