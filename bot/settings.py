@@ -10,9 +10,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.contracts import DEFAULT_LOW_HOURS_PERCENT, DEFAULT_ONSITE_HOURS, DEFAULT_TIER_HOURS
+from bot.domain.lifecycle import DEFAULT_INFO_REMINDERS
+from bot.domain.severity import DEFAULT_RESPONSE_HOURS
 from bot.domain.types import Severity, Tier
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+# The policy's numbers live once, in the domain (POLICY.md); settings only let an operator override them.
+_SLA = {sev: float(hours) for sev, hours in DEFAULT_RESPONSE_HOURS.items()}
+_TIER = {tier: float(hours) for tier, hours in DEFAULT_TIER_HOURS.items()}
 
 
 class SettingsError(Exception):
@@ -45,24 +53,24 @@ class Settings(BaseSettings):
     extra_days_off: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- severity targets in business hours (P-SLA-1..4) ---------------------------------------
-    sla_hours_sev1: float = Field(8, gt=0)
-    sla_hours_sev2: float = Field(10, gt=0)
-    sla_hours_sev3: float = Field(12, gt=0)
-    sla_hours_sev4: float = Field(24, gt=0)
+    sla_hours_sev1: float = Field(_SLA[Severity.CRITICAL], gt=0)
+    sla_hours_sev2: float = Field(_SLA[Severity.HIGH], gt=0)
+    sla_hours_sev3: float = Field(_SLA[Severity.MEDIUM], gt=0)
+    sla_hours_sev4: float = Field(_SLA[Severity.LOW], gt=0)
 
     # --- contracts (P-POL-1, P-POL-6) ----------------------------------------------------------
-    tier_hours_por_evento: float = Field(1, gt=0)
-    tier_hours_basica: float = Field(5, gt=0)
-    tier_hours_empresarial: float = Field(20, gt=0)
-    tier_hours_empresarial_plus: float = Field(50, gt=0)
-    tier_hours_corporativo: float = Field(70, gt=0)
-    onsite_hours_empresarial_plus: float = Field(3, ge=0)
-    onsite_hours_corporativo: float = Field(5, ge=0)
-    low_hours_warning_percent: float = Field(20, ge=0, le=100)
+    tier_hours_por_evento: float = Field(_TIER[Tier.PER_EVENT], gt=0)
+    tier_hours_basica: float = Field(_TIER[Tier.BASIC], gt=0)
+    tier_hours_empresarial: float = Field(_TIER[Tier.BUSINESS], gt=0)
+    tier_hours_empresarial_plus: float = Field(_TIER[Tier.BUSINESS_PLUS], gt=0)
+    tier_hours_corporativo: float = Field(_TIER[Tier.CORPORATE], gt=0)
+    onsite_hours_empresarial_plus: float = Field(float(DEFAULT_ONSITE_HOURS[Tier.BUSINESS_PLUS]), ge=0)
+    onsite_hours_corporativo: float = Field(float(DEFAULT_ONSITE_HOURS[Tier.CORPORATE]), ge=0)
+    low_hours_warning_percent: float = Field(float(DEFAULT_LOW_HOURS_PERCENT), ge=0, le=100)
 
     # --- conversation and ticket clocks --------------------------------------------------------
     draft_expiry_hours: float = Field(24, gt=0)
-    info_reminder_count: int = Field(3, ge=1, le=10)
+    info_reminder_count: int = Field(DEFAULT_INFO_REMINDERS, ge=1, le=10)
     resolved_autoclose_business_days: int = Field(3, ge=1)
     escalation_warning_percent: float = Field(75, gt=0, lt=100)
     internal_note_prefix: str = "nota:"
