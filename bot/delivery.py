@@ -59,13 +59,30 @@ def worker_name(kind: str) -> str:
 
 
 class _Loop:
-    """A polling loop that can be woken early (after a commit that queued work) and stopped cleanly."""
+    """A polling loop over leased store rows that can be woken early (after a commit that queued work),
+    drained on demand and stopped cleanly."""
 
-    def __init__(self, poll_interval: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock,
+        policy: RetryPolicy | None,
+        batch: int,
+        lease: float,
+        poll_interval: float,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._batch = batch
+        self._lease = lease
         self._poll = poll_interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.worker = worker_name(type(self).__name__.lower())
+        self.last_round = 0  # rows taken by the latest round
 
     def wake(self) -> None:
         """Run a round now instead of at the next poll."""
@@ -101,7 +118,15 @@ class _Loop:
             self._wake.clear()
 
     async def run_once(self) -> bool:
+        """Take and handle what is due now. Returns: True when a full batch was taken (more may wait)."""
         raise NotImplementedError
+
+    async def drain(self, max_rounds: int = 100) -> None:
+        """Handle rows until a round finds nothing due (tests, and shutdown, use it)."""
+        for _ in range(max_rounds):
+            await self.run_once()
+            if self.last_round == 0:
+                return
 
 
 class Dispatcher(_Loop):
@@ -117,35 +142,20 @@ class Dispatcher(_Loop):
         lease: float = 60.0,
         poll_interval: float = 0.5,
     ) -> None:
-        super().__init__(poll_interval)
-        self._store = store
-        self._clock = clock
-        self._policy = policy or RetryPolicy()
-        self._batch = batch
-        self._lease = lease
+        super().__init__(store, clock=clock, policy=policy, batch=batch, lease=lease, poll_interval=poll_interval)
         self._senders: dict[tuple[str, str], Sender] = {}
-        self.worker = worker_name("dispatcher")
-        self.last_round = 0
 
     def register(self, destination: str, kind: str, sender: Sender) -> None:
         """Adapters register how each kind of message is sent."""
         self._senders[(destination, kind)] = sender
 
     async def run_once(self) -> bool:
-        """Deliver what is due now. Returns: True when a full batch was taken (more may be waiting)."""
         async with self._store.transaction() as tx:
             rows = await tx.claim_outbox(self._clock(), self.worker, self._batch, self._lease)
         # Rows of different chats may go out concurrently; the store already gave at most one per chat.
         await asyncio.gather(*(self._deliver(row) for row in rows))
         self.last_round = len(rows)
         return len(rows) == self._batch
-
-    async def drain(self, max_rounds: int = 100) -> None:
-        """Deliver until a round finds nothing due (tests and shutdown use it)."""
-        for _ in range(max_rounds):
-            await self.run_once()
-            if self.last_round == 0:
-                return
 
     async def _deliver(self, row: OutboxMessage) -> None:
         sender = self._senders.get((row.destination, row.kind))
@@ -194,15 +204,8 @@ class Scheduler(_Loop):
         lease: float = 60.0,
         poll_interval: float = 1.0,
     ) -> None:
-        super().__init__(poll_interval)
-        self._store = store
-        self._clock = clock
-        self._policy = policy or RetryPolicy()
-        self._batch = batch
-        self._lease = lease
+        super().__init__(store, clock=clock, policy=policy, batch=batch, lease=lease, poll_interval=poll_interval)
         self._handlers: dict[str, TimerHandler] = {}
-        self.worker = worker_name("scheduler")
-        self.last_round = 0
 
     def register(self, kind: str, handler: TimerHandler) -> None:
         """Services register what each kind of timer does."""
@@ -215,13 +218,6 @@ class Scheduler(_Loop):
             await self._fire(timer)
         self.last_round = len(timers)
         return len(timers) == self._batch
-
-    async def drain(self, max_rounds: int = 100) -> None:
-        """Fire every timer due now (tests that move the clock use it)."""
-        for _ in range(max_rounds):
-            await self.run_once()
-            if self.last_round == 0:
-                return
 
     async def _fire(self, timer: Timer) -> None:
         handler = self._handlers.get(timer.kind)
