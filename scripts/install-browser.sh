@@ -4,7 +4,8 @@
 if [ -x /usr/bin/chromium ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian's chromium for the browser test..."
-    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || {
+    # The emoji font only makes screenshots show the bot's emoji instead of empty boxes.
+    (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) || {
         echo "could not install chromium with apt-get"
         [ -n "${CI:-}" ] && exit 1
         exit 0
