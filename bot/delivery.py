@@ -118,7 +118,8 @@ class _Loop:
             self._wake.clear()
 
     async def run_once(self) -> bool:
-        """Take and handle what is due now. Returns: True when a full batch was taken (more may wait)."""
+        """Take and handle what is due now. Returns: True when it took anything: the next message of the same
+        chat may have become due by its delivery, so look again at once instead of at the next poll."""
         raise NotImplementedError
 
     async def drain(self, max_rounds: int = 100) -> None:
@@ -155,7 +156,7 @@ class Dispatcher(_Loop):
         # Rows of different chats may go out concurrently; the store already gave at most one per chat.
         await asyncio.gather(*(self._deliver(row) for row in rows))
         self.last_round = len(rows)
-        return len(rows) == self._batch
+        return bool(rows)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         sender = self._senders.get((row.destination, row.kind))
@@ -217,7 +218,7 @@ class Scheduler(_Loop):
         for timer in timers:  # in due order: a reminder never overtakes the one before it
             await self._fire(timer)
         self.last_round = len(timers)
-        return len(timers) == self._batch
+        return bool(timers)
 
     async def _fire(self, timer: Timer) -> None:
         handler = self._handlers.get(timer.kind)
