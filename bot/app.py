@@ -23,6 +23,8 @@ from bot.clock import Clock, utcnow
 from bot.delivery import Dispatcher, Scheduler
 from bot.i18n import Catalogue
 from bot.services.context import Services
+from bot.services.intake import register_timers as register_intake_timers
+from bot.services.sla import register_timers as register_desk_timers
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
 from storage import Store
@@ -77,6 +79,8 @@ class SupportBot:
             clock=self.clock,
             wake_delivery=self._wake,
         )
+        register_desk_timers(self.scheduler, self.services)
+        register_intake_timers(self.scheduler, self.services)
         web_app = web.Application()
         web_app.router.add_get("/healthz", self._healthz)
         if s.telegram_bot_token:
@@ -86,12 +90,18 @@ class SupportBot:
                 web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, self._telegram_webhook)
         if s.slack_bot_token:
             self.slack = self._build_slack()
-            handlers.slack.register(self.slack, self.services, self.dispatcher)
+            telegram_bot = self.telegram.bot if self.telegram is not None else None
+            handlers.slack.register(self.slack, self.services, self.dispatcher, telegram_bot=telegram_bot)
             if not s.slack_app_token:
                 web_app.router.add_post("/slack/events", self._slack_events)
         for prefix, sub_app in self._extra_apps:
             # The sandbox (page + stand-ins) shares this server: one address for a newcomer to open.
-            web_app.add_subapp(prefix, sub_app)
+            # aiohttp refuses "/" as a sub-app prefix, so an app for the root (the page) lends its routes.
+            if prefix.strip("/"):
+                web_app.add_subapp(prefix, sub_app)
+            else:
+                for resource in sub_app.router.resources():
+                    web_app.router.register_resource(resource)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, s.http_host, s.http_port)
@@ -102,6 +112,7 @@ class SupportBot:
         if self.telegram is not None:
             await self.telegram.initialize()
             await self.telegram.start()
+            await handlers.telegram.set_commands(self.telegram.bot, self.services.catalogue)
             if s.telegram_webhook_url:
                 await self.telegram.bot.set_webhook(
                     s.telegram_webhook_url, secret_token=s.telegram_webhook_secret or None

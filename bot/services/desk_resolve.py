@@ -1,0 +1,352 @@
+"""Resolving and closing: hours deducted (P-POL-2/4/6), the client confirms, reopens (P-CLOSE-2) or rates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from bot.domain import lifecycle
+from bot.domain.contracts import deduct
+from bot.domain.errors import InvalidHours, InvalidInput
+from bot.domain.types import HoursKind, TicketStatus
+from bot.i18n import Safe
+from bot.services import outbox
+from bot.services.context import Services
+from bot.services.convert import domain_contract
+from bot.services.desk import require_assignee
+from bot.services.desk_common import (
+    AGENT,
+    CLIENT,
+    SYSTEM,
+    NotTheClient,
+    TicketView,
+    agent_text,
+    audit,
+    drop_pending_escalation,
+    load,
+    notify_client,
+)
+from bot.services.desk_info import INFO_CLOSE, INFO_REMINDER, business_days_words, reopen_keyboard
+from storage import Tx
+from storage.records import Contract, Ticket, Timer
+
+__all__ = [
+    "MAX_HOURS",
+    "RESOLVED_AUTOCLOSE",
+    "ResolveResult",
+    "client_confirm",
+    "client_rate",
+    "client_reopen",
+    "on_resolved_autoclose",
+    "resolve",
+    "solution_keyboard",
+]
+
+RESOLVED_AUTOCLOSE = "resolved_autoclose"
+MAX_HOURS = Decimal(1000)  # a typo guard for one ticket's hours, not a policy number
+_MINUTE = Decimal(60)
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    ticket: Ticket
+    contract: Contract | None
+    low_hours: bool
+    billed_extra_hours: Decimal
+    overage_hours: Decimal
+
+
+def solution_keyboard(services: Services, lang: str, ticket_id: int) -> list[list[dict[str, str]]]:
+    """Resuelto / Reabrir (P-CLOSE-2) and a 1-5 satisfaction rating; callback data stays far below 64 bytes."""
+    cat = services.catalogue
+    return [
+        [
+            {"text": cat.plain(lang, "tickets.resolved_button"), "data": f"desk:ok:{ticket_id}"},
+            {"text": cat.plain(lang, "tickets.reopen"), "data": f"desk:reopen:{ticket_id}"},
+        ],
+        [{"text": "⭐" * n, "data": f"desk:rate:{ticket_id}:{n}"} for n in range(1, 6)],
+    ]
+
+
+def _minutes(hours: Decimal) -> int:
+    return int((hours * _MINUTE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+async def resolve(
+    services: Services,
+    *,
+    ticket_id: int,
+    slack_user_id: str,
+    solution: str,
+    hours: Mapping[HoursKind, Decimal],
+    charged: bool,
+) -> ResolveResult:
+    """ "Resolver" (P-CLOSE-1): the assignee records the solution and the hours worked. Charged hours come
+    off the contract (P-POL-5/6: remote from the yearly budget, advice from the included hours, the excess
+    billed); warranty work is recorded but free (P-POL-4). Below LOW_HOURS_WARNING_PERCENT the channel is
+    warned. The client gets the solution with Resuelto / Reabrir and a rating, and the ticket closes by
+    itself after RESOLVED_AUTOCLOSE_BUSINESS_DAYS without an answer.
+    Raises NotAnAgent, NotTheAssignee, IllegalTransition, InvalidInput / InvalidHours."""
+    if not solution.strip():
+        raise InvalidInput("the solution is empty")
+    for kind, amount in hours.items():
+        if not isinstance(kind, HoursKind) or not amount.is_finite() or amount < 0 or amount > MAX_HOURS:
+            raise InvalidHours(f"bad hours for {kind}: {amount}")
+    at = services.clock()
+    async with services.store.transaction() as tx:
+        view = await load(tx, ticket_id)
+        agent = await require_assignee(tx, view, slack_user_id)
+        ticket = view.ticket
+        lifecycle.apply(view.state(), lifecycle.Action.RESOLVE, expected_version=ticket.version)
+        await drop_pending_escalation(tx, view, at, "resolved")
+        if ticket.status is TicketStatus.WAITING_CLIENT:
+            await tx.close_pause(ticket_id, at)
+            await tx.cancel_timers(ticket_id, INFO_REMINDER)
+            await tx.cancel_timers(ticket_id, INFO_CLOSE)
+        before = None if ticket.contract_id is None else await tx.get_contract(ticket.contract_id)
+        contract, extra, overage, lines = await _record_hours(tx, services, ticket, hours, charged, at)
+        updated = await tx.update_ticket(
+            ticket_id, ticket.version, status=TicketStatus.RESOLVED, resolved_at=at, solution=solution.strip()
+        )
+        days = services.settings.resolved_autoclose_business_days
+        await tx.schedule_timer(
+            RESOLVED_AUTOCLOSE,
+            services.calendar.add_business_days(at, days),
+            ticket_id=ticket_id,
+            payload={"resolved_at": at.isoformat()},
+            dedupe_key=f"{RESOLVED_AUTOCLOSE}:{ticket_id}:{at.isoformat()}",
+        )
+        await audit(
+            tx,
+            ticket_id,
+            at,
+            AGENT,
+            slack_user_id,
+            "resolved",
+            charged=charged,
+            minutes={k.value: _minutes(v) for k, v in hours.items() if v > 0},
+            billed_extra_hours=str(extra),
+            overage_hours=str(overage),
+        )
+        # "Falls below": warn when this deduction crosses the threshold, not at every ticket after it.
+        low = (
+            contract is not None
+            and before is not None
+            and _is_low(services, contract)
+            and not _is_low(services, before)
+        )
+        await _tell_resolved(
+            tx, services, view, agent.slack_user_id, solution.strip(), charged, lines, extra, overage, at
+        )
+        if low and contract is not None:
+            await _warn_low(tx, services, view, contract, at)
+    services.wake_delivery()
+    return ResolveResult(updated, contract, low, extra, overage)
+
+
+def _is_low(services: Services, contract: Contract) -> bool:
+    return domain_contract(contract).percent_left < Decimal(str(services.settings.low_hours_warning_percent))
+
+
+async def _record_hours(
+    tx: Tx, services: Services, ticket: Ticket, hours: Mapping[HoursKind, Decimal], charged: bool, at: datetime
+) -> tuple[Contract | None, Decimal, Decimal, list[str]]:
+    """Ledger rows: the part the contract covers is charged; the rest (billed advice, overage) is recorded
+    uncharged and reported, so nothing is taken silently and the contract never goes negative."""
+    contract = None if ticket.contract_id is None else await tx.get_contract(ticket.contract_id)
+    extra = overage = Decimal(0)
+    lines: list[str] = []
+    for kind in HoursKind:
+        amount = hours.get(kind, Decimal(0))
+        if amount <= 0:
+            continue
+        lines.append(
+            agent_text(
+                services, "desk.hours.item", kind=agent_text(services, f"desk.hours.{kind.value}"), hours=f"{amount:g}"
+            )
+        )
+        if contract is None:
+            continue
+        total = _minutes(amount)
+        covered = 0
+        if charged:
+            before = domain_contract(contract)
+            d = deduct(before, amount, kind, rules=services.tiers)
+            used_before = before.hours_used if kind is HoursKind.REMOTE else before.onsite_hours_used
+            used_after = d.contract.hours_used if kind is HoursKind.REMOTE else d.contract.onsite_hours_used
+            covered = _minutes(used_after - used_before)
+            extra += d.billed_extra_hours
+            overage += d.overage
+        if covered > 0:
+            contract = await tx.record_hours(contract.id, ticket.id, covered, kind, True, at)
+        if total - covered > 0:
+            contract = await tx.record_hours(contract.id, ticket.id, total - covered, kind, False, at)
+    return contract, extra, overage, lines
+
+
+async def _tell_resolved(
+    tx: Tx,
+    services: Services,
+    view: TicketView,
+    slack_user_id: str,
+    solution: str,
+    charged: bool,
+    lines: list[str],
+    extra: Decimal,
+    overage: Decimal,
+    at: datetime,
+) -> None:
+    ticket = view.ticket
+    billing = agent_text(services, "desk.thread.billing_charged" if charged else "desk.thread.billing_warranty")
+    hours_text = ", ".join(lines) or agent_text(services, "desk.thread.hours_none")
+    text = agent_text(
+        services,
+        "desk.thread.resolved",
+        who=Safe(f"<@{slack_user_id}>"),
+        billing=billing,
+        solution=solution,
+        hours=Safe(hours_text),
+    )
+    if extra > 0:
+        text += "\n" + agent_text(services, "desk.thread.billed_extra", hours=f"{extra:g}")
+    if overage > 0:
+        text += "\n" + agent_text(services, "desk.thread.overage", hours=f"{overage:g}")
+    await outbox.slack_thread(tx, ticket.id, text, at=at)
+    await outbox.slack_card(tx, ticket.id, at=at)
+    days = services.settings.resolved_autoclose_business_days
+    await notify_client(
+        tx,
+        view,
+        services,
+        "tickets.solution",
+        at=at,
+        solution=solution,
+        remaining=business_days_words(services, view.language, days),
+        keyboard=solution_keyboard(services, view.language, ticket.id),
+    )
+
+
+async def _warn_low(tx: Tx, services: Services, view: TicketView, contract: Contract, at: datetime) -> None:
+    dc = domain_contract(contract)
+    client = await tx.get_client(view.ticket.client_id)
+    text = agent_text(
+        services,
+        "desk.thread.low_hours",
+        contract=contract.number,
+        client=client.name if client else "?",
+        left=f"{dc.hours_left:g}",
+        total=f"{dc.hours_total:g}",
+        percent=f"{dc.percent_left.quantize(Decimal(1)):g}",
+    )
+    await outbox.slack_channel(tx, text, at=at, dedupe_key=f"low-hours:{contract.id}:{contract.minutes_used}")
+    await audit(tx, view.ticket.id, at, SYSTEM, "contracts", "low_hours_warning", contract=contract.number)
+
+
+async def _client_view(tx: Tx, ticket_id: int, telegram_user_id: int) -> TicketView:
+    view = await load(tx, ticket_id)
+    contact = await tx.get_contact_by_telegram_user(telegram_user_id)
+    if contact is None or contact.client_id != view.ticket.client_id:
+        raise NotTheClient(str(telegram_user_id))
+    return view
+
+
+async def _close(tx: Tx, services: Services, view: TicketView, action: lifecycle.Action, at: datetime) -> None:
+    ticket = view.ticket
+    lifecycle.apply(view.state(), action, expected_version=ticket.version)
+    await drop_pending_escalation(tx, view, at, "closed")
+    await tx.update_ticket(ticket.id, ticket.version, status=TicketStatus.CLOSED, closed_at=at)
+    await tx.cancel_timers(ticket.id, RESOLVED_AUTOCLOSE)
+    erased = await tx.erase_credentials(ticket.id)  # passwords live no longer than the ticket
+    await audit(
+        tx,
+        ticket.id,
+        at,
+        CLIENT if action is lifecycle.Action.CLIENT_CONFIRMED else SYSTEM,
+        str(ticket.telegram_chat_id),
+        action.value,
+        credentials_erased=erased,
+    )
+    await outbox.slack_card(tx, ticket.id, at=at)
+
+
+async def client_confirm(services: Services, *, ticket_id: int, telegram_user_id: int) -> Ticket:
+    """ "Resuelto": the client accepts the solution and the ticket closes. Raises NotTheClient,
+    IllegalTransition (not resolved: e.g. a second tap)."""
+    at = services.clock()
+    async with services.store.transaction() as tx:
+        view = await _client_view(tx, ticket_id, telegram_user_id)
+        await _close(tx, services, view, lifecycle.Action.CLIENT_CONFIRMED, at)
+        await outbox.slack_thread(tx, ticket_id, agent_text(services, "desk.thread.confirmed"), at=at)
+        await notify_client(tx, view, services, "tickets.closed", at=at)
+        ticket = await tx.get_ticket(ticket_id)
+    services.wake_delivery()
+    assert ticket is not None
+    return ticket
+
+
+async def client_reopen(services: Services, *, ticket_id: int, telegram_user_id: int) -> Ticket:
+    """ "Reabrir" (P-CLOSE-2): back to the assignee, who is told in the thread. Raises NotTheClient,
+    IllegalTransition (not resolved or closed)."""
+    at = services.clock()
+    async with services.store.transaction() as tx:
+        view = await _client_view(tx, ticket_id, telegram_user_id)
+        ticket = view.ticket
+        lifecycle.apply(view.state(), lifecycle.Action.REOPEN, expected_version=ticket.version)
+        updated = await tx.update_ticket(
+            ticket_id, ticket.version, status=TicketStatus.ASSIGNED, resolved_at=None, closed_at=None
+        )
+        await tx.cancel_timers(ticket_id, RESOLVED_AUTOCLOSE)
+        await audit(tx, ticket_id, at, CLIENT, str(telegram_user_id), "reopened", previous=ticket.status.value)
+        note = agent_text(services, "desk.thread.reopened")
+        if view.assignee is not None:
+            note = f"<@{view.assignee.slack_user_id}> {note}"
+            await outbox.slack_dm(tx, view.assignee.slack_user_id, f"*{ticket.number}*: {note}", at=at)
+        await outbox.slack_thread(tx, ticket_id, note, at=at)
+        await outbox.slack_card(tx, ticket_id, at=at)
+        await notify_client(tx, view, services, "tickets.reopened", at=at)
+    services.wake_delivery()
+    return updated
+
+
+async def client_rate(services: Services, *, ticket_id: int, telegram_user_id: int, rating: int) -> Ticket:
+    """The 1-5 satisfaction rating offered with the solution. Raises NotTheClient, InvalidInput."""
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(f"a rating is 1 to 5, got {rating!r}")
+    at = services.clock()
+    async with services.store.transaction() as tx:
+        view = await _client_view(tx, ticket_id, telegram_user_id)
+        ticket = view.ticket
+        if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            raise InvalidInput("only a resolved ticket can be rated")
+        updated = await tx.update_ticket(ticket_id, ticket.version, rating=rating)
+        await audit(tx, ticket_id, at, CLIENT, str(telegram_user_id), "rated", rating=rating)
+        await outbox.slack_thread(tx, ticket_id, agent_text(services, "desk.thread.rated", rating=rating), at=at)
+        await notify_client(tx, view, services, "tickets.rated", at=at)
+    services.wake_delivery()
+    return updated
+
+
+async def on_resolved_autoclose(services: Services, tx: Tx, timer: Timer) -> None:
+    """Timer: no answer to the solution within RESOLVED_AUTOCLOSE_BUSINESS_DAYS -> closed; the client may reopen."""
+    if timer.ticket_id is None:
+        return
+    view = await load(tx, timer.ticket_id)
+    ticket = view.ticket
+    if ticket.status is not TicketStatus.RESOLVED or ticket.resolved_at is None:
+        return
+    if ticket.resolved_at != datetime.fromisoformat(str(timer.payload.get("resolved_at"))):
+        return  # resolved again since: that resolution has its own timer
+    now = services.clock()
+    await _close(tx, services, view, lifecycle.Action.AUTO_CLOSE, now)
+    days = services.settings.resolved_autoclose_business_days
+    await outbox.slack_thread(tx, ticket.id, agent_text(services, "desk.thread.autoclosed", days=days), at=now)
+    await notify_client(
+        tx,
+        view,
+        services,
+        "tickets.closed_no_answer",
+        at=now,
+        keyboard=reopen_keyboard(services, view.language, ticket.id),
+    )

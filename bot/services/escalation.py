@@ -1,0 +1,323 @@
+"""Escalation use cases (P-ESC-1/2): request by assignee, client or the SLA clock; decide by the level's role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain import lifecycle
+from bot.domain.errors import NoPendingEscalation, NotAuthorized
+from bot.domain.types import EscalationStatus, Role, Severity
+from bot.i18n import Safe
+from bot.services import outbox
+from bot.services.context import Services
+from bot.services.desk_common import (
+    AGENT,
+    CLIENT,
+    SYSTEM,
+    NotAnAgent,
+    NotTheAssignee,
+    NotTheClient,
+    TicketGone,
+    TicketView,
+    agent_text,
+    audit,
+    load,
+    notify_client,
+)
+from bot.services.desk_deadline import response_deadline, schedule_response_timers
+from storage import StaleVersion as StoreStale
+from storage import Tx
+from storage.records import Agent, Escalation
+
+__all__ = [
+    "MANAGER_ROLES",
+    "check_decider",
+    "decide_escalation",
+    "decide_in_tx",
+    "request_escalation",
+    "request_in_tx",
+]
+
+MANAGER_ROLES = frozenset({Role.QUALITY_MANAGER, Role.OPERATIONS_MANAGER})
+_LEVEL_KEY = {2: "desk.level.2", 3: "desk.level.3"}
+_CLIENT_APPROVED_KEY = {2: "escalation.approved_quality", 3: "escalation.approved_operations"}
+
+
+async def request_escalation(
+    services: Services,
+    *,
+    ticket_id: int,
+    requested_by_kind: str,
+    requested_by_id: str,
+    reason: str,
+    new_severity: Severity | None = None,
+) -> Escalation:
+    """Ask to raise a ticket one level (P-ESC-1); the next level's managers get Aprobar / Rechazar (P-ESC-2).
+
+    requested_by_kind is "agent" (id: Slack user id; must be the assignee or a manager), "client" (id: the
+    Telegram user id; must belong to the ticket's company) or "system" (the SLA clock).
+    Raises TicketGone, NotAnAgent, NotTheAssignee, NotTheClient, and the domain's EscalationError /
+    InvalidInput (already pending, top level, finished ticket, empty reason, severity not more urgent).
+    """
+    async with services.store.transaction() as tx:
+        escalation = await request_in_tx(
+            tx,
+            services,
+            ticket_id=ticket_id,
+            requested_by_kind=requested_by_kind,
+            requested_by_id=requested_by_id,
+            reason=reason,
+            new_severity=new_severity,
+            at=services.clock(),
+        )
+    services.wake_delivery()
+    return escalation
+
+
+async def _check_requester(tx: Tx, view: TicketView, kind: str, who: str) -> str:
+    """Who asks, in words for the managers; raises when they may not ask."""
+    if kind == AGENT:
+        agent = await tx.get_agent_by_slack(who)
+        if agent is None or not agent.active:
+            raise NotAnAgent(who)
+        # P-ESC-2 level 1 is the assigned consultant; a manager may always push a ticket up.
+        if agent.id != view.ticket.assignee_id and agent.role not in MANAGER_ROLES:
+            raise NotTheAssignee(view.assignee)
+        return f"<@{agent.slack_user_id}>"
+    if kind == CLIENT:
+        contact = await tx.get_contact_by_telegram_user(int(who)) if who.lstrip("-").isdigit() else None
+        if contact is None or contact.client_id != view.ticket.client_id:
+            raise NotTheClient(who)
+        return contact.name
+    if kind == SYSTEM:
+        return kind
+    raise ValueError(f"unknown requester kind {kind!r}")
+
+
+async def request_in_tx(
+    tx: Tx,
+    services: Services,
+    *,
+    ticket_id: int,
+    requested_by_kind: str,
+    requested_by_id: str,
+    reason: str,
+    new_severity: Severity | None,
+    at: datetime,
+) -> Escalation:
+    """request_escalation inside the caller's transaction (the SLA breach timer uses it)."""
+    view = await load(tx, ticket_id)
+    ticket = view.ticket
+    who = await _check_requester(tx, view, requested_by_kind, requested_by_id)
+    # The domain refuses a finished ticket, a second pending request, level 3, an empty reason.
+    lifecycle.request_escalation(view.state(), requested_by_id, reason, new_severity, expected_version=ticket.version)
+    to_level = ticket.escalation_level + 1
+    escalation = await tx.create_escalation(
+        ticket_id,
+        from_level=ticket.escalation_level,
+        to_level=to_level,
+        requested_by_kind=requested_by_kind,
+        requested_by_id=requested_by_id,
+        reason=reason.strip(),
+        at=at,
+        new_severity=new_severity,
+    )
+    # Bumping the version makes two simultaneous requests collide: one commits, the other rolls back.
+    await tx.update_ticket(ticket_id, ticket.version)
+    await audit(
+        tx,
+        ticket_id,
+        at,
+        requested_by_kind,
+        requested_by_id,
+        "escalation_requested",
+        escalation_id=escalation.id,
+        to_level=to_level,
+        reason=reason.strip(),
+        new_severity=None if new_severity is None else int(new_severity),
+    )
+    role = lifecycle.approver_role(to_level)
+    sev = (
+        "" if new_severity is None else agent_text(services, "desk.escalation.new_severity", severity=int(new_severity))
+    )
+    text = agent_text(
+        services,
+        "desk.escalation.request_dm",
+        ticket=ticket.number,
+        level=agent_text(services, _LEVEL_KEY[to_level]),
+        who=Safe(who) if requested_by_kind == AGENT else who,
+        reason=reason.strip(),
+        severity=Safe(sev),
+    )
+    for manager in await tx.list_agents(role, active_only=True):
+        await tx.enqueue(
+            outbox.SLACK,
+            f"user:{manager.slack_user_id}",
+            outbox.SLACK_DM,
+            {"user": manager.slack_user_id, "text": text, "escalation_id": escalation.id},
+            at=at,
+            dedupe_key=f"esc-dm:{escalation.id}:{manager.id}",
+        )
+    # The thread shows the request with its buttons too: the team sees it, and only the role may decide.
+    await tx.enqueue(
+        outbox.SLACK,
+        outbox.ticket_key(ticket_id),
+        outbox.SLACK_THREAD,
+        {"ticket_id": ticket_id, "text": text, "escalation_id": escalation.id},
+        at=at,
+        dedupe_key=f"esc-thread:{escalation.id}",
+    )
+    await outbox.slack_card(tx, ticket_id, at=at)
+    if requested_by_kind == CLIENT:
+        await notify_client(tx, view, services, "escalation.requested", at=at)
+    return escalation
+
+
+async def decide_escalation(
+    services: Services,
+    *,
+    escalation_id: int,
+    decider_slack_id: str,
+    approve: bool,
+    reason: str | None = None,
+) -> Escalation:
+    """Approve or reject a pending request; only the target level's role may (P-ESC-2).
+
+    A refusal is audited before it is raised (NotAnAgent / NotAuthorized). A second decision — a replayed
+    or double-clicked button — raises NoPendingEscalation and changes nothing. Raises TicketGone.
+    """
+    async with services.store.transaction() as tx:
+        outcome = await decide_in_tx(
+            tx,
+            services,
+            escalation_id=escalation_id,
+            decider_slack_id=decider_slack_id,
+            approve=approve,
+            reason=reason,
+            at=services.clock(),
+        )
+    services.wake_delivery()
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def _authorize(tx: Tx, escalation_id: int, slack_id: str, at: datetime) -> tuple[Escalation, Agent | Exception]:
+    """The decider, or the refusal (already audited) when they lack the level's role (P-ESC-2).
+    Raises TicketGone, NoPendingEscalation (already decided)."""
+    escalation = await tx.get_escalation(escalation_id)
+    if escalation is None:
+        raise TicketGone(f"escalation {escalation_id} not found")
+    agent = await tx.get_agent_by_slack(slack_id)
+    required = lifecycle.approver_role(escalation.to_level)
+    if agent is None or not agent.active:
+        return escalation, await _refuse(tx, escalation, slack_id, at, NotAnAgent(slack_id))
+    if agent.role is not required:
+        return escalation, await _refuse(tx, escalation, slack_id, at, NotAuthorized(agent.role, required))
+    if escalation.status is not EscalationStatus.REQUESTED:
+        raise NoPendingEscalation(f"escalation {escalation_id} was already {escalation.status.value}")
+    return escalation, agent
+
+
+async def check_decider(services: Services, *, escalation_id: int, decider_slack_id: str) -> Escalation:
+    """Before the rejection modal opens: may this user decide? A refusal is audited, then raised
+    (NotAnAgent / NotAuthorized); NoPendingEscalation when already decided. Returns: the escalation."""
+    async with services.store.transaction() as tx:
+        escalation, agent = await _authorize(tx, escalation_id, decider_slack_id, services.clock())
+    if isinstance(agent, Exception):
+        raise agent
+    return escalation
+
+
+async def _refuse(tx: Tx, escalation: Escalation, slack_id: str, at: datetime, error: Exception) -> Exception:
+    await audit(
+        tx,
+        escalation.ticket_id,
+        at,
+        AGENT,
+        slack_id,
+        "escalation_decision_refused",
+        escalation_id=escalation.id,
+        error=type(error).__name__,
+    )
+    return error
+
+
+async def decide_in_tx(
+    tx: Tx,
+    services: Services,
+    *,
+    escalation_id: int,
+    decider_slack_id: str,
+    approve: bool,
+    reason: str | None,
+    at: datetime,
+) -> Escalation | Exception:
+    """The decision inside the caller's transaction; an authorization refusal is returned (after its audit
+    row is written) so the caller can commit the audit and then raise it."""
+    escalation, agent = await _authorize(tx, escalation_id, decider_slack_id, at)
+    if isinstance(agent, Exception):
+        return agent
+    view = await load(tx, escalation.ticket_id)
+    ticket = view.ticket
+    new_state = lifecycle.decide_escalation(view.state(), agent.role, approve, expected_version=ticket.version)
+    try:
+        decided = await tx.decide_escalation(
+            escalation_id,
+            status=EscalationStatus.APPROVED if approve else EscalationStatus.REJECTED,
+            decided_by=agent.id,
+            at=at,
+            reason=(reason or "").strip() or None,
+        )
+    except StoreStale:
+        raise NoPendingEscalation(f"escalation {escalation_id} was decided meanwhile") from None
+    changes: dict[str, object] = {}
+    if approve:
+        changes["escalation_level"] = new_state.escalation_level
+        if new_state.severity is not ticket.severity:
+            changes["severity"] = new_state.severity
+            changes["response_due_at"] = await response_deadline(tx, services, ticket, new_state.severity, at)
+    updated = await tx.update_ticket(ticket.id, ticket.version, **changes)
+    if "response_due_at" in changes:
+        await schedule_response_timers(tx, services, updated)
+    await audit(
+        tx,
+        ticket.id,
+        at,
+        AGENT,
+        decider_slack_id,
+        "escalation_approved" if approve else "escalation_rejected",
+        escalation_id=escalation_id,
+        level=updated.escalation_level,
+        severity=int(updated.severity),
+        reason=decided.decision_reason,
+    )
+    await _tell_decision(tx, services, view, decided, agent, approve, at)
+    return decided
+
+
+async def _tell_decision(
+    tx: Tx, services: Services, view: TicketView, esc: Escalation, decider: Agent, approve: bool, at: datetime
+) -> None:
+    ticket = view.ticket
+    level = agent_text(services, _LEVEL_KEY[esc.to_level])
+    key = "desk.escalation.approved" if approve else "desk.escalation.rejected"
+    text = agent_text(
+        services,
+        key,
+        ticket=ticket.number,
+        level=level,
+        who=Safe(f"<@{decider.slack_user_id}>"),
+        reason=esc.decision_reason or "—",
+    )
+    await outbox.slack_thread(tx, ticket.id, text, at=at, dedupe_key=f"esc-decided:{esc.id}")
+    await outbox.slack_card(tx, ticket.id, at=at)
+    if view.assignee is not None:
+        await outbox.slack_dm(tx, view.assignee.slack_user_id, text, at=at)
+    if esc.requested_by_kind == AGENT and (view.assignee is None or view.assignee.slack_user_id != esc.requested_by_id):
+        await outbox.slack_dm(tx, esc.requested_by_id, text, at=at)
+    if approve:
+        await notify_client(tx, view, services, _CLIENT_APPROVED_KEY[esc.to_level], at=at)
+    elif esc.requested_by_kind == CLIENT:
+        # The rejection's reason goes back to whoever asked (here: the client).
+        await notify_client(tx, view, services, "escalation.rejected_reason", at=at, reason=esc.decision_reason or "—")

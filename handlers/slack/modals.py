@@ -1,0 +1,239 @@
+"""The desk's modals (ask, escalate, resolve, reject) and parsing their submissions into typed values."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.domain.types import HoursKind, Severity
+from bot.i18n import Catalogue
+from handlers.slack.blocks import LANG, plain_text
+
+__all__ = [
+    "ASK",
+    "ESCALATE",
+    "REJECT",
+    "RESOLVE",
+    "EscalateForm",
+    "FormErrors",
+    "ResolveForm",
+    "ask_modal",
+    "escalate_modal",
+    "metadata",
+    "parse_ask",
+    "parse_escalate",
+    "parse_reject",
+    "parse_resolve",
+    "reject_modal",
+    "resolve_modal",
+]
+
+ASK = "desk_ask_modal"
+ESCALATE = "desk_escalate_modal"
+RESOLVE = "desk_resolve_modal"
+REJECT = "desk_reject_modal"
+TEXT_MAX = 2500  # typed text stays inside one Telegram message with its header
+MAX_HOURS = Decimal(1000)
+_HOURS_BLOCKS = {
+    HoursKind.REMOTE: "hours_remote",
+    HoursKind.IN_OFFICE: "hours_office",
+    HoursKind.ON_SITE: "hours_onsite",
+}
+_HOURS_LABELS = {
+    HoursKind.REMOTE: "desk.modal.resolve.remote",
+    HoursKind.IN_OFFICE: "desk.modal.resolve.office",
+    HoursKind.ON_SITE: "desk.modal.resolve.onsite",
+}
+
+
+class FormErrors(Exception):
+    """A submission Slack should show again with messages under the fields ({block_id: text})."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def _input(
+    block_id: str, label: str, *, multiline: bool = False, optional: bool = False, max_length: int = TEXT_MAX
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": multiline}
+    if max_length:
+        element["max_length"] = max_length
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain_text(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+
+
+def _modal(
+    cat: Catalogue, callback_id: str, title_key: str, blocks: list[dict[str, Any]], meta: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain_text(cat.plain(LANG, title_key), 24),
+        "submit": plain_text(cat.plain(LANG, "desk.modal.submit"), 24),
+        "close": plain_text(cat.plain(LANG, "desk.modal.cancel"), 24),
+        "private_metadata": json.dumps(meta, separators=(",", ":")),
+        "blocks": blocks,
+    }
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The private_metadata we wrote (ids only); {} when absent or not ours."""
+    try:
+        value = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def ask_modal(cat: Catalogue, ticket_id: int, channel: str) -> dict[str, Any]:
+    blocks = [_input("question", cat.plain(LANG, "desk.modal.ask.label"), multiline=True)]
+    return _modal(cat, ASK, "desk.modal.ask.title", blocks, {"ticket_id": ticket_id, "channel": channel})
+
+
+def escalate_modal(cat: Catalogue, ticket_id: int, channel: str, current: Severity) -> dict[str, Any]:
+    blocks = [_input("reason", cat.plain(LANG, "desk.modal.escalate.reason"), multiline=True)]
+    more_urgent = [s for s in Severity if s < current]
+    if more_urgent:  # severity 1 cannot go higher: no empty select
+        options = [
+            {
+                "text": plain_text(cat.plain(LANG, "desk.modal.escalate.severity_option", severity=int(s))),
+                "value": str(int(s)),
+            }
+            for s in more_urgent
+        ]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": "severity",
+                "optional": True,
+                "label": plain_text(cat.plain(LANG, "desk.modal.escalate.severity"), 2000),
+                "element": {"type": "static_select", "action_id": "value", "options": options},
+            }
+        )
+    return _modal(cat, ESCALATE, "desk.modal.escalate.title", blocks, {"ticket_id": ticket_id, "channel": channel})
+
+
+def resolve_modal(cat: Catalogue, ticket_id: int, channel: str) -> dict[str, Any]:
+    blocks = [_input("solution", cat.plain(LANG, "desk.modal.resolve.solution"), multiline=True)]
+    for kind, block_id in _HOURS_BLOCKS.items():
+        blocks.append(_input(block_id, cat.plain(LANG, _HOURS_LABELS[kind]), optional=True, max_length=10))
+    charged = {"text": plain_text(cat.plain(LANG, "desk.modal.resolve.charged")), "value": "charged"}
+    warranty = {"text": plain_text(cat.plain(LANG, "desk.modal.resolve.warranty")), "value": "warranty"}
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": "billing",
+            "label": plain_text(cat.plain(LANG, "desk.modal.resolve.billing"), 2000),
+            "element": {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": [charged, warranty],
+                "initial_option": charged,
+            },
+        }
+    )
+    return _modal(cat, RESOLVE, "desk.modal.resolve.title", blocks, {"ticket_id": ticket_id, "channel": channel})
+
+
+def reject_modal(cat: Catalogue, escalation_id: int, channel: str, ts: str) -> dict[str, Any]:
+    blocks = [_input("reason", cat.plain(LANG, "desk.modal.reject.reason"), multiline=True)]
+    meta = {"escalation_id": escalation_id, "channel": channel, "ts": ts}
+    return _modal(cat, REJECT, "desk.modal.reject.title", blocks, meta)
+
+
+# --- parsing -------------------------------------------------------------------------------------------
+def _value(view: dict[str, Any], block_id: str) -> Any:
+    state = view.get("state", {}).get("values", {})
+    field = state.get(block_id, {}).get("value", {})
+    if not isinstance(field, dict):
+        return None
+    if "selected_option" in field:
+        option = field.get("selected_option")
+        return option.get("value") if isinstance(option, dict) else None
+    return field.get("value")
+
+
+def _required_text(view: dict[str, Any], block_id: str, cat: Catalogue) -> str:
+    value = _value(view, block_id)
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise FormErrors({block_id: cat.plain(LANG, "desk.error.required")})
+    return text[:TEXT_MAX]
+
+
+def parse_ask(view: dict[str, Any], cat: Catalogue) -> str:
+    """The question to the client."""
+    return _required_text(view, "question", cat)
+
+
+@dataclass(frozen=True)
+class EscalateForm:
+    reason: str
+    new_severity: Severity | None
+
+
+def parse_escalate(view: dict[str, Any], cat: Catalogue) -> EscalateForm:
+    reason = _required_text(view, "reason", cat)
+    raw = _value(view, "severity")
+    severity = None
+    if raw not in (None, ""):
+        try:
+            severity = Severity(int(str(raw)))
+        except ValueError:
+            raise FormErrors({"severity": cat.plain(LANG, "desk.error.severity")}) from None
+    return EscalateForm(reason, severity)
+
+
+@dataclass(frozen=True)
+class ResolveForm:
+    solution: str
+    hours: dict[HoursKind, Decimal]
+    charged: bool
+
+
+def _hours(raw: Any) -> Decimal | None:
+    """Hours as typed ("1.5", "1,5", "2"); None when not a number within 0..MAX_HOURS."""
+    text = str(raw or "").strip().replace(",", ".")
+    if not text:
+        return Decimal(0)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_HOURS:
+        return None
+    return value
+
+
+def parse_resolve(view: dict[str, Any], cat: Catalogue) -> ResolveForm:
+    errors: dict[str, str] = {}
+    solution = ""
+    try:
+        solution = _required_text(view, "solution", cat)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    hours: dict[HoursKind, Decimal] = {}
+    for kind, block_id in _HOURS_BLOCKS.items():
+        value = _hours(_value(view, block_id))
+        if value is None:
+            errors[block_id] = cat.plain(LANG, "desk.error.bad_hours", max=MAX_HOURS)
+        elif value > 0:
+            hours[kind] = value
+    if not hours and not any(b in errors for b in _HOURS_BLOCKS.values()):
+        errors[_HOURS_BLOCKS[HoursKind.REMOTE]] = cat.plain(LANG, "desk.error.no_hours")
+    if errors:
+        raise FormErrors(errors)
+    return ResolveForm(solution, hours, _value(view, "billing") != "warranty")
+
+
+def parse_reject(view: dict[str, Any], cat: Catalogue) -> str:
+    return _required_text(view, "reason", cat)

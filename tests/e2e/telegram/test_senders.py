@@ -1,0 +1,105 @@
+"""The Telegram outbox senders: how python-telegram-bot's errors become retries, give-ups or successes."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.delivery import Dispatcher, PermanentFailure, RetryLater, Sender
+from bot.services import outbox
+from handlers.telegram.senders import register_senders
+
+
+class FakeBot:
+    """Raises the configured error from every call, else records it."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def _call(self, name: str, **kwargs: Any) -> None:
+        self.calls.append((name, kwargs))
+        if self.error is not None:
+            raise self.error
+
+    async def send_message(self, **kwargs: Any) -> None:
+        await self._call("send_message", **kwargs)
+
+    async def edit_message_text(self, **kwargs: Any) -> None:
+        await self._call("edit_message_text", **kwargs)
+
+    async def delete_message(self, **kwargs: Any) -> None:
+        await self._call("delete_message", **kwargs)
+
+
+class Recorder(Dispatcher):
+    def __init__(self) -> None:
+        self.senders: dict[tuple[str, str], Sender] = {}
+
+    def register(self, destination: str, kind: str, sender: Sender) -> None:
+        self.senders[(destination, kind)] = sender
+
+
+def senders(bot: FakeBot) -> dict[str, Sender]:
+    recorder = Recorder()
+    register_senders(recorder, bot)  # type: ignore[arg-type]
+    return {kind: s for (dest, kind), s in recorder.senders.items() if dest == outbox.TELEGRAM}
+
+
+SEND: Mapping[str, Any] = {"chat_id": 1, "text": "<b>hola</b>", "keyboard": [[{"text": "A", "data": "i:0:ok"}]]}
+EDIT: Mapping[str, Any] = {"chat_id": 1, "message_id": 5, "text": "x"}
+DELETE: Mapping[str, Any] = {"chat_id": 1, "message_id": 5}
+
+
+async def test_send_uses_html_and_the_inline_keyboard() -> None:
+    bot = FakeBot()
+    await senders(bot)["send"](SEND)
+    [(name, kwargs)] = bot.calls
+    assert name == "send_message" and kwargs["parse_mode"] == "HTML"
+    assert kwargs["reply_markup"].inline_keyboard[0][0].callback_data == "i:0:ok"
+
+
+async def test_contact_button_and_keyboard_removal() -> None:
+    bot = FakeBot()
+    send = senders(bot)["send"]
+    await send({"chat_id": 1, "text": "x", "contact_button": "Compartir"})
+    await send({"chat_id": 1, "text": "x", "remove_keyboard": True})
+    first, second = (kwargs["reply_markup"] for _, kwargs in bot.calls)
+    assert first.keyboard[0][0].request_contact is True and second.remove_keyboard is True
+
+
+@pytest.mark.parametrize("seconds", [7, timedelta(seconds=7)])
+async def test_retry_after_becomes_retry_later(seconds: int | timedelta) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns when the error is built with an int; the bot accepts both
+        error = RetryAfter(seconds)
+    with pytest.raises(RetryLater) as caught:
+        await senders(FakeBot(error))["send"](SEND)
+    assert caught.value.seconds == 7
+
+
+async def test_blocked_user_is_a_permanent_failure() -> None:
+    with pytest.raises(PermanentFailure):
+        await senders(FakeBot(Forbidden("Forbidden: bot was blocked by the user")))["send"](SEND)
+
+
+async def test_not_modified_edit_is_a_success_never_resent() -> None:
+    bot = FakeBot(BadRequest("Bad Request: message is not modified"))
+    await senders(bot)["edit"](EDIT)
+    assert len(bot.calls) == 1
+
+
+async def test_deleting_a_message_already_gone_is_a_success() -> None:
+    await senders(FakeBot(BadRequest("Bad Request: message to delete not found")))["delete"](DELETE)
+
+
+async def test_other_bad_requests_give_up_and_network_errors_retry() -> None:
+    with pytest.raises(PermanentFailure):
+        await senders(FakeBot(BadRequest("Bad Request: can't parse entities")))["send"](SEND)
+    with pytest.raises(NetworkError):
+        await senders(FakeBot(NetworkError("boom")))["send"](SEND)

@@ -1,0 +1,80 @@
+"""Slack payload parsing and the refusal sentences each desk error becomes (no display text is matched)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.errors import (
+    EscalationAlreadyPending,
+    EscalationLimitReached,
+    EscalationNotAllowed,
+    IllegalTransition,
+    NoPendingEscalation,
+    NotAuthorized,
+)
+from bot.domain.types import Role, TicketStatus
+from bot.services import desk
+from bot.services.context import Services
+from bot.services.desk_common import NotAnAgent, NotTheAssignee, TicketGone
+from handlers.slack.listeners import Click, refusal
+from storage.records import Agent
+from tests.services.desk_env import DeskEnv
+from tests.services.desk_env import desk as desk_env
+
+_ = desk_env
+MARCO = Agent(id=1, name="Marco", slack_user_id="U0MARCO", role=Role.AGENT, active=True)
+
+
+def test_click_parses_a_block_actions_payload() -> None:
+    body = {
+        "user": {"id": "U0ANA"},
+        "channel": {"id": "C0SUPPORT"},
+        "container": {"message_ts": "1.2"},
+        "trigger_id": "T1",
+        "actions": [{"action_id": "desk_claim", "value": "42", "action_ts": "3.4"}],
+    }
+    click = Click.parse(body)
+    assert (click.user, click.channel, click.message_ts, click.number) == ("U0ANA", "C0SUPPORT", "1.2", 42)
+    assert click.key == "U0ANA:3.4:desk_claim:T1"
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "1; DROP"])
+def test_click_with_a_tampered_value_has_no_number(value: str) -> None:
+    assert Click.parse({"actions": [{"value": value}]}).number is None
+
+
+def test_click_survives_an_empty_payload() -> None:
+    click = Click.parse({})
+    assert click.user == "" and click.number is None
+
+
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        (desk.AlreadyTaken(MARCO), "Ya lo tomó <@U0MARCO>."),
+        (NotTheAssignee(MARCO), "Solo <@U0MARCO>, quien tomó el ticket, puede hacer esto."),
+        (NotTheAssignee(None), "Primero toma el ticket con «Tomar»."),
+        (NotAnAgent("U9"), "No tienes un rol en el bot de soporte. Pide a un administrador que te dé de alta."),
+        (
+            NotAuthorized(Role.AGENT, Role.QUALITY_MANAGER),
+            "Solo el Responsable de Calidad puede decidir esta escalación.",
+        ),
+        (
+            NotAuthorized(Role.QUALITY_MANAGER, Role.OPERATIONS_MANAGER),
+            "Solo el Gerente de Operaciones puede decidir esta escalación.",
+        ),
+        (NoPendingEscalation("x"), "Esta escalación ya fue decidida."),
+        (EscalationAlreadyPending("x"), "Ya hay una escalación en espera de decisión."),
+        (EscalationLimitReached("x"), "El ticket ya está en el nivel más alto."),
+        (EscalationNotAllowed("x"), "Un ticket resuelto o cerrado no se escala: el cliente puede reabrirlo."),
+        (IllegalTransition(TicketStatus.CLOSED, "ask"), "No se puede ahora: el ticket está cerrado."),
+        (TicketGone("x"), "No encuentro ese ticket."),
+    ],
+)
+def test_each_refusal_has_its_sentence(desk_env: DeskEnv, error: Exception, sentence: str) -> None:
+    services: Services = desk_env.services
+    assert refusal(services, error) == sentence
+
+
+def test_a_bug_is_not_explained_to_the_user(desk_env: DeskEnv) -> None:
+    assert refusal(desk_env.services, RuntimeError("boom")) is None

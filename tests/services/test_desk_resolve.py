@@ -1,0 +1,201 @@
+"""Ask, resolve, confirm, reopen, rate (P-SLA-7, P-POL-2/4/6, P-CLOSE-1/2) against a real SQLite store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.domain.errors import IllegalTransition, InvalidHours, InvalidInput
+from bot.domain.types import HoursKind, TicketStatus, Tier
+from bot.services import desk, desk_info, desk_resolve
+from bot.services.desk_common import NotTheAssignee, NotTheClient
+from sandbox.demo import AGENT_ANA, AGENT_MARCO, KEVIN_ID, LAURA_ID, NORTE_ID
+from tests.services.desk_env import DeskEnv, payloads
+from tests.services.desk_env import desk as desk_env
+
+_ = desk_env
+H = HoursKind
+
+
+async def claimed(env: DeskEnv, chat_id: int | None = LAURA_ID) -> int:
+    t = await env.open(chat_id=chat_id)
+    await desk.claim(env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await env.drain()
+    return t.id
+
+
+async def resolve(
+    env: DeskEnv, ticket_id: int, hours: dict[HoursKind, Decimal], charged: bool = True
+) -> desk_resolve.ResolveResult:
+    return await desk_resolve.resolve(
+        env.services,
+        ticket_id=ticket_id,
+        slack_user_id=AGENT_MARCO,
+        solution="Se cambió la fuente",
+        hours=hours,
+        charged=charged,
+    )
+
+
+async def used(env: DeskEnv) -> tuple[int, int]:
+    async with env.store.transaction() as tx:
+        contract = await tx.get_contract(env.demo.contract_id)
+    assert contract is not None
+    return contract.minutes_used, contract.onsite_minutes_used
+
+
+async def test_p_sla_7_asking_the_client_pauses_the_clock(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="¿Foto?")
+    assert (await desk_env.ticket(ticket_id)).status is TicketStatus.WAITING_CLIENT
+    async with desk_env.store.transaction() as tx:
+        [pause] = await tx.list_pauses(ticket_id)
+    assert pause.ended_at is None and pause.started_at == desk_env.clock()
+    [sent] = payloads(await desk_env.drain(), "send")
+    assert "¿Foto?" in sent["text"] and "4 días hábiles" in sent["text"]
+
+
+async def test_asking_needs_the_assignee_a_question_and_a_client_chat(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    with pytest.raises(NotTheAssignee):
+        await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_ANA, question="x")
+    with pytest.raises(InvalidInput):
+        await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question=" ")
+    no_chat = await claimed(desk_env, chat_id=None)
+    with pytest.raises(desk_info.NoClientChat):
+        await desk_info.ask_client(desk_env.services, ticket_id=no_chat, slack_user_id=AGENT_MARCO, question="x")
+    await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="x")
+    with pytest.raises(IllegalTransition):  # already waiting
+        await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="y")
+
+
+async def test_p_pol_5_charged_remote_hours_come_off_the_yearly_budget(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    before = await used(desk_env)
+    result = await resolve(desk_env, ticket_id, {H.REMOTE: Decimal("1.25")})
+    assert await used(desk_env) == (before[0] + 75, before[1])
+    assert result.low_hours is False
+    rows = await desk_env.drain()
+    [sent] = payloads(rows, "send")
+    assert "Se cambió la fuente" in sent["text"]
+    flat = [b["data"] for row in sent["keyboard"] for b in row]
+    assert flat[:2] == [f"desk:ok:{ticket_id}", f"desk:reopen:{ticket_id}"]
+    assert all(len(d.encode()) <= 64 for d in flat) and len(flat) == 7
+    assert (await desk_env.ticket(ticket_id)).status is TicketStatus.RESOLVED
+
+
+async def test_p_pol_4_warranty_work_is_free(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    before = await used(desk_env)
+    await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(3)}, charged=False)
+    assert await used(desk_env) == before
+    async with desk_env.store.transaction() as tx:
+        ledger = [(e.minutes, e.charged) for e in await tx.list_hours(desk_env.demo.contract_id) if e.ticket_id]
+    assert ledger == [(180, False)]
+
+
+async def test_p_pol_2_hours_beyond_the_budget_are_reported_never_negative(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    result = await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(15)})  # 12.5 h were left
+    assert result.overage_hours == Decimal("2.5") and result.low_hours is True
+    minutes, _ = await used(desk_env)
+    assert minutes == 20 * 60
+    rows = await desk_env.drain()
+    assert any("ya no cubrió: 2.5" in p["text"] for p in payloads(rows, "thread"))
+    assert any("0 de 20 h" in p["text"] for p in payloads(rows, "channel"))
+
+
+async def test_p_pol_6_advice_hours_beyond_the_included_are_billed(desk_env: DeskEnv) -> None:
+    async with desk_env.store.transaction() as tx:
+        client = (await tx.get_contact_by_telegram_user(LAURA_ID)).client_id  # type: ignore[union-attr]
+        plus = await tx.add_contract(
+            number="POL-PLUS",
+            client_id=client,
+            tier=Tier.BUSINESS_PLUS,
+            starts_on=desk_env.clock().date(),
+            ends_on=desk_env.clock().date().replace(year=2027),
+            minutes_total=50 * 60,
+            onsite_minutes_total=3 * 60,
+        )
+    ticket_id = await claimed(desk_env)
+    t = await desk_env.ticket(ticket_id)
+    async with desk_env.store.transaction() as tx:
+        await tx.update_ticket(ticket_id, t.version, contract_id=plus.id)
+    result = await resolve(desk_env, ticket_id, {H.ON_SITE: Decimal(4), H.REMOTE: Decimal(1)})
+    assert result.billed_extra_hours == Decimal(1)
+    async with desk_env.store.transaction() as tx:
+        after = await tx.get_contract(plus.id)
+    assert after is not None and (after.minutes_used, after.onsite_minutes_used) == (60, 180)
+
+
+async def test_resolve_refuses_bad_input_and_strangers(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    with pytest.raises(InvalidHours):
+        await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(-1)})
+    with pytest.raises(InvalidHours):
+        await resolve(desk_env, ticket_id, {H.REMOTE: Decimal("NaN")})
+    with pytest.raises(InvalidInput):
+        await desk_resolve.resolve(
+            desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, solution="", hours={}, charged=True
+        )
+    with pytest.raises(NotTheAssignee):
+        await desk_resolve.resolve(
+            desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_ANA, solution="x", hours={}, charged=True
+        )
+    assert (await desk_env.ticket(ticket_id)).status is TicketStatus.ASSIGNED
+
+
+async def test_p_close_2_reopen_confirm_rate(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)})
+    with pytest.raises(NotTheClient):
+        await desk_resolve.client_reopen(desk_env.services, ticket_id=ticket_id, telegram_user_id=NORTE_ID)
+    await desk_resolve.client_reopen(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+    reopened = await desk_env.ticket(ticket_id)
+    assert reopened.status is TicketStatus.ASSIGNED and reopened.resolved_at is None
+    assert reopened.assignee_id == await desk_env.agent_id(AGENT_MARCO)
+    with pytest.raises(IllegalTransition):
+        await desk_resolve.client_confirm(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+    await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)})
+    # A colleague of the same company may answer too (the ticket is the company's).
+    await desk_resolve.client_rate(desk_env.services, ticket_id=ticket_id, telegram_user_id=KEVIN_ID, rating=3)
+    await desk_resolve.client_confirm(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+    closed = await desk_env.ticket(ticket_id)
+    assert closed.status is TicketStatus.CLOSED and closed.rating == 3
+    async with desk_env.store.transaction() as tx:
+        assert await tx.get_credentials(ticket_id) == []
+    for bad in (0, 6, True):
+        with pytest.raises(InvalidInput):
+            await desk_resolve.client_rate(
+                desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=bad
+            )
+    assert await desk_env.audit(ticket_id) == [
+        "claimed",
+        "resolved",
+        "reopened",
+        "resolved",
+        "rated",
+        "client_confirmed",
+    ]
+
+
+async def test_rating_before_resolution_is_refused(desk_env: DeskEnv) -> None:
+    ticket_id = await claimed(desk_env)
+    with pytest.raises(InvalidInput):
+        await desk_resolve.client_rate(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=5)
+
+
+async def test_the_low_hours_warning_comes_once_when_the_threshold_is_crossed(desk_env: DeskEnv) -> None:
+    first = await claimed(desk_env)
+    assert (await resolve(desk_env, first, {H.REMOTE: Decimal(10)})).low_hours is True  # 62.5 % -> 12.5 %
+    assert len(payloads(await desk_env.drain(), "channel")) == 1
+    second = await claimed(desk_env)
+    assert (await resolve(desk_env, second, {H.REMOTE: Decimal(1)})).low_hours is False
+    assert payloads(await desk_env.drain(), "channel") == []
+
+
+async def test_the_low_hours_threshold_is_configuration(desk_env: DeskEnv) -> None:
+    desk_env.services.settings.low_hours_warning_percent = 61
+    ticket_id = await claimed(desk_env)
+    assert (await resolve(desk_env, ticket_id, {H.REMOTE: Decimal("0.5")})).low_hours is True  # 62.5 % -> 60 %
