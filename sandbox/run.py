@@ -1,0 +1,195 @@
+"""`supportbot run` with no tokens: both stand-ins, the page and the real bot on one local port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.app import SupportBot
+from bot.clock import Clock, utcnow
+from bot.keys import ensure_keys
+from bot.settings import Settings
+from bot.wiring import open_store, tier_rules
+from sandbox.demo import SLACK_PEOPLE, TELEGRAM_PEOPLE, Demo, seed_demo
+from sandbox.page import PageInfo, make_page_app
+from sandbox.slack import SlackStandIn, StandInConfig
+from sandbox.slack import make_app as make_slack_app
+from sandbox.telegram import StandIn, StandInUrls
+from sandbox.telegram.server import make_app as make_telegram_app
+
+# Prefixes of the stand-ins on the bot's server; the bot itself owns /slack/events, /healthz, /telegram/webhook.
+TELEGRAM_PREFIX = "/tg"
+SLACK_PREFIX = "/slack-api"
+# Short long polls: Ctrl-C waits for the bot's open getUpdates, which the stand-in holds this long.
+SANDBOX_POLL_TIMEOUT = 2.0
+# Libraries that log every start-up step at INFO; the sandbox promises one line on the terminal.
+_CHATTY_LOGGERS = ("telegram", "slack_bolt", "slack_sdk", "aiohttp", "apscheduler")
+
+
+class PortTaken(Exception):
+    """HTTP_HOST:HTTP_PORT is already in use; the message is the one line shown to the operator."""
+
+
+@dataclass
+class SandboxApp:
+    """A running sandbox: the page's address, the bot and both stand-ins (tests drive them directly)."""
+
+    url: str
+    settings: Settings
+    bot: SupportBot
+    telegram: StandIn
+    slack: SlackStandIn
+    demo: Demo
+
+
+def banner(url: str) -> str:
+    """The one line `supportbot run` prints in sandbox mode."""
+    return f"supportbot sandbox: open {url} (no tokens set: Telegram and Slack are local stand-ins)"
+
+
+def _port_taken(host: str, port: int) -> PortTaken:
+    return PortTaken(
+        f"supportbot sandbox: {host}:{port} is already in use; set HTTP_PORT to a free port (e.g. HTTP_PORT={port + 1})"
+    )
+
+
+def reserve_port(host: str, port: int) -> int:
+    """The port to serve on: the configured one if free (PortTaken otherwise), or a free one for port 0."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # aiohttp binds with SO_REUSEADDR too: a port in TIME_WAIT is free, a listening one is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise _port_taken(host, port) from None
+            raise
+        bound: int = probe.getsockname()[1]
+    return bound
+
+
+def sandbox_settings(settings: Settings, url: str, telegram: StandIn, slack: StandInConfig) -> Settings:
+    """The operator's settings with the bot pointed at the stand-ins mounted on its own server at `url`."""
+    assert telegram.urls is not None
+    return settings.model_copy(
+        update={
+            "telegram_bot_token": telegram.token,
+            "telegram_api_base_url": telegram.urls.base_url,
+            "telegram_api_file_url": telegram.urls.base_file_url,
+            "telegram_webhook_url": "",
+            "slack_bot_token": slack.bot_token,
+            "slack_signing_secret": slack.signing_secret,
+            "slack_app_token": "",
+            "slack_api_base_url": f"{url}{SLACK_PREFIX}/api/",
+            "slack_support_channel": slack.channel_id,
+        }
+    )
+
+
+async def seed(settings: Settings, clock: Clock) -> Demo:
+    """Seed the demo company (only the first time: seed_demo finds it again afterwards)."""
+    store = await open_store(settings)
+    try:
+        now = clock()
+        async with store.transaction() as tx:
+            return await seed_demo(
+                tx,
+                today=now.astimezone(settings.zone).date(),
+                now=now,
+                rules=tier_rules(settings),
+                invite_ttl=timedelta(hours=settings.invite_code_ttl_hours),
+            )
+    finally:
+        await store.close()
+
+
+def _people(telegram: StandIn, slack: SlackStandIn) -> None:
+    for slack_id, name, _role in SLACK_PEOPLE:
+        slack.add_user(slack_id, name)
+    for user_id, name, language in TELEGRAM_PEOPLE:
+        telegram.create_user(name, user_id=user_id, language_code=language)
+
+
+@contextlib.asynccontextmanager
+async def sandbox_running(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    poll_timeout: float = SANDBOX_POLL_TIMEOUT,
+    telegram: StandIn | None = None,
+) -> AsyncIterator[SandboxApp]:
+    """Start stand-ins, page and bot on HTTP_HOST:HTTP_PORT (0 = a free port); stop them all afterwards."""
+    host = settings.http_host
+    port = reserve_port(host, settings.http_port)
+    url = f"http://{host}:{port}"
+    telegram = telegram or StandIn()
+    telegram.urls = StandInUrls(
+        f"{url}{TELEGRAM_PREFIX}", f"{url}{TELEGRAM_PREFIX}/bot", f"{url}{TELEGRAM_PREFIX}/file/bot"
+    )
+    slack = SlackStandIn(StandInConfig(request_url=f"{url}/slack/events"))
+    slack.public_url = f"{url}{SLACK_PREFIX}"  # where response_url and upload URLs point
+    _people(telegram, slack)
+    bot_settings = sandbox_settings(settings, url, telegram, slack.config)
+    ensure_keys(bot_settings)  # the key file, mode 0600, when neither SECRETS_KEYS nor the file exists
+    demo = await seed(bot_settings, clock)
+
+    telegram_app = make_telegram_app(telegram)
+
+    async def end_telegram_streams(_: web.Application) -> None:
+        # Open event streams of the page would otherwise hold the server's shutdown for its whole timeout.
+        telegram.state.close()
+
+    telegram_app.on_shutdown.append(end_telegram_streams)
+    page_app = make_page_app(PageInfo(telegram, slack, TELEGRAM_PREFIX, SLACK_PREFIX))
+    bot = SupportBot(
+        bot_settings.model_copy(update={"http_port": port}),
+        clock=clock,
+        poll_timeout=poll_timeout,
+        extra_apps=[(TELEGRAM_PREFIX, telegram_app), (SLACK_PREFIX, make_slack_app(slack)), ("/", page_app)],
+    )
+    try:
+        try:
+            await bot.start()
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise _port_taken(host, port) from None
+            raise
+        yield SandboxApp(url, bot.settings, bot, telegram, slack, demo)
+    finally:
+        await bot.stop()
+        telegram.state.close()
+        await telegram.webhooks.stop()
+        await slack.close()
+
+
+async def run_sandbox(settings: Settings) -> int:
+    """`supportbot run` with no tokens: serve until Ctrl-C; returns the exit status."""
+    if settings.log_level == "INFO":
+        for name in _CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        async with sandbox_running(settings) as app:
+            print(banner(app.url), flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                await stop.wait()
+            finally:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+    except PortTaken as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
