@@ -1,8 +1,8 @@
-"""Kill the bot in the middle of the intake and start a new one on the same database: the client goes on.
+"""Stop the bot in the middle of the intake and start a new one on the same database: the client goes on.
 
-A restart costs over a second here (the stopped bot's long poll must expire first), so these end-to-end
-tests restart at one step of each kind (buttons, free text, dates, files, passwords, the summary, the
-purchase order, on-site details); tests/services/test_intake_restart.py restarts the store at every step."""
+Between them, the three walks restart the bot at every step of the intake (each step once), and the new bot
+takes the answer with every earlier one kept. test_kill9_e2e.py does the same with a real SIGKILL of a bot
+process; tests/services/test_intake_restart.py reopens the store at every step of the service."""
 
 from __future__ import annotations
 
@@ -78,8 +78,12 @@ async def test_remote_intake_survives_restarts(world: World) -> None:
             ("equipment_question", _tap("n")),
             ("summary", _tap("ok")),
         ],
-        {"product", "triage_reach", "since", "attachments", "tv_password", "summary"},
-    )
+        # Every step this walk passes through (the other walks below cover the remaining ones).
+        {
+            "area", "product", "triage_down", "triage_impact", "triage_reach", "triage_business", "description",
+            "since", "attachments", "access", "tv_id", "tv_password", "equipment_question", "summary",
+        },
+    )  # fmt: skip
     assert "Tu ticket es SOP-2026-000001" in laura.last_text()
     [ticket] = await tickets(world)
     assert ticket.severity == 1 and ticket.since_text == "ayer a las 5"
@@ -106,9 +110,47 @@ async def test_onsite_and_purchase_order_steps_survive_a_restart(world: World) -
             ("onsite_rules", _say("Identificación oficial")),
             ("summary", _tap("ok")),
         ],
-        {"purchase_order", "product_other", "onsite_rules"},
+        {"purchase_order", "product_other", "triage_kind", "onsite_address", "onsite_contact", "onsite_rules"},
     )
     assert "Tu ticket es SOP-2026-000001" in paty.last_text()
     [ticket] = await tickets(world)
     assert ticket.onsite_details is not None and "Av. Juárez 2915" in ticket.onsite_details
     assert ticket.severity == 4
+
+
+async def test_excluded_topic_documented_triage_and_equipment_password_survive_a_restart(world: World) -> None:
+    """The last three steps no other walk restarts at: the excluded topic (P-SCOPE-2) left with "back", the
+    "not as documented" question (P-SLA-3) and the equipment password (P-IN-3). With the walks above, the
+    bot is restarted at every step of the intake."""
+    switch = world.demo.products["switch"]
+    laura = await walk_with_restarts(
+        world,
+        LAURA_ID,
+        [
+            ("area", _tap("a.other")),
+            ("excluded", _tap("back")),
+            ("area", _tap("a.switching")),
+            ("product", _tap(f"p.{switch}")),
+            ("triage_down", _tap("t.wrong")),
+            ("triage_impact", _tap("t.medium")),
+            ("triage_documented", _tap("y")),
+            ("description", _say("El switch no aplica las VLAN como dice el manual de configuración.")),
+            ("since", _say("desde el lunes")),
+            ("attachments", _tap("ok")),  # no images: one gentle nudge first (P-IN-2)
+            ("attachments", _tap("ok")),
+            ("access", _tap("acc.remote")),
+            ("tv_id", _say("987654321")),
+            ("tv_password", _say(TV_PASSWORD)),
+            ("equipment_question", _tap("y")),
+            ("equipment_password", _say("equipo-Segura-1")),
+            ("summary", _tap("ok")),
+        ],
+        {"excluded", "triage_documented", "equipment_password"},
+    )
+    assert "Tu ticket es SOP-2026-000001" in laura.last_text()
+    [ticket] = await tickets(world)
+    assert ticket.severity == 3
+    assert world.bot.store is not None
+    async with world.bot.store.transaction() as tx:
+        secrets = {c.label: c.secret for c in await tx.get_credentials(ticket.id)}
+    assert "equipo-Segura-1" in secrets.values() and TV_PASSWORD in secrets.values()
