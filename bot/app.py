@@ -198,8 +198,15 @@ class SupportBot:
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return web.Response(status=403)
-        data = await request.json()
-        await self.telegram.update_queue.put(Update.de_json(data, self.telegram.bot))
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.telegram.bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:
+            # Telegram retries non-2xx answers: only a body that can never become an update gets a 400.
+            return web.Response(status=400, text="not a Telegram update")
+        await self.telegram.update_queue.put(update)
         return web.Response()
 
 
