@@ -22,6 +22,7 @@ import handlers.telegram
 from bot.clock import Clock, utcnow
 from bot.delivery import Dispatcher, Scheduler
 from bot.i18n import Catalogue
+from bot.logs import configure_logging
 from bot.services.context import Services
 from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
@@ -244,6 +245,5 @@ async def _serve(settings: Settings) -> int:
 
 def run(settings: Settings) -> int:
     """`supportbot run`: returns the exit status."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL, bot token included
+    configure_logging(settings.log_level)
     return asyncio.run(_serve(settings))

@@ -1,0 +1,64 @@
+"""No credential in any log line (ARCHITECTURE.md "Secrets"), whichever library logged it."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import MASK, RedactSecrets, configure_logging, redact
+
+BOT_TOKEN = "7000000001:IX_XkaO6ZBUjySiXcGywIe9yGXY1ZfUzPtZ"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'HTTP Request: POST http://127.0.0.1:45101/bot{BOT_TOKEN}/getFile "HTTP/1.1 200 OK"',
+        f"GET http://127.0.0.1:45101/file/bot{BOT_TOKEN.replace(':', '%3A')}/photos/file_8.jpg",
+        "slack said invalid_auth for xoxb-1234-5678-abcdefABCDEF",
+        "socket mode token xapp-1-A0SANDBOX-0000-app-token refused",
+    ],
+)
+def test_tokens_are_masked(line: str) -> None:
+    clean = redact(line)
+    assert MASK in clean
+    assert "IX_XkaO6ZBUjySiXcGywIe9yGXY1ZfUzPtZ" not in clean and "xoxb-1234" not in clean and "xapp-1" not in clean
+
+
+def test_ordinary_lines_are_untouched() -> None:
+    line = "ticket SOP-2026-000001 claimed by U0MARCO in 0 h 12 min; bot 42 replied"
+    assert redact(line) == line
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, logging.getLogger("httpx").level
+    buffer = io.StringIO()
+    root.handlers = [logging.StreamHandler(buffer)]
+    try:
+        yield buffer
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+        logging.getLogger("httpx").setLevel(saved[2])
+
+
+def test_configured_logging_redacts_args_and_tracebacks_and_quiets_httpx(stream: io.StringIO) -> None:
+    configure_logging("INFO")
+    logging.getLogger("httpx").info("HTTP Request: POST %s", f"http://x/bot{BOT_TOKEN}/sendMessage")
+    logging.getLogger("bot").info("calling %s", f"http://x/bot{BOT_TOKEN}/getMe")
+    try:
+        raise RuntimeError(f"failed POST /bot{BOT_TOKEN}/sendMessage")
+    except RuntimeError:
+        logging.getLogger("bot").exception("send failed")
+    out = stream.getvalue()
+    assert "sendMessage" not in out.split("send failed")[0]  # httpx INFO chatter is off
+    assert "calling http://x/bot<redacted>/getMe" in out
+    assert "RuntimeError: failed POST /bot<redacted>/sendMessage" in out
+    assert "IX_XkaO6" not in out
+    assert sum(isinstance(f, RedactSecrets) for f in logging.getLogger().handlers[0].filters) == 1
+    configure_logging("INFO")  # idempotent: no second filter
+    assert sum(isinstance(f, RedactSecrets) for f in logging.getLogger().handlers[0].filters) == 1
