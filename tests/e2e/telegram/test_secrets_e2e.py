@@ -35,7 +35,7 @@ async def test_the_password_reaches_only_the_assignee(world: World, caplog: pyte
     # Encrypted at rest: not in the database or its WAL, in any form a reader could grep.
     for path in world.settings.database_path.parent.glob(world.settings.database_path.name + "*"):
         raw = path.read_bytes()
-        assert TV_PASSWORD.encode() not in raw and "k9#Lm2".encode() not in raw, path
+        assert TV_PASSWORD.encode() not in raw and b"k9#Lm2" not in raw, path
     # Never logged, whatever happened on the way.
     for record in caplog.records:
         text = record.getMessage() + (record.exc_text or "")
