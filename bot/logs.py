@@ -15,6 +15,9 @@ _SECRETS: Final = (
 )
 MASK: Final = "<redacted>"
 _CHATTY: Final = ("httpx", "httpcore", "aiohttp.access")
+# At DEBUG these libraries log request parameters and received updates whole: a client's password message
+# included. They stay at INFO even when LOG_LEVEL=DEBUG, so no level ever writes a secret to the log.
+_VERBATIM: Final = ("telegram", "slack_bolt", "slack_sdk")
 
 
 def redact(text: str) -> str:
@@ -45,6 +48,8 @@ def configure_logging(level: str) -> None:
     logging.getLogger().setLevel(level)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in _VERBATIM:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(RedactSecrets())

@@ -33,17 +33,24 @@ def test_ordinary_lines_are_untouched() -> None:
     assert redact(line) == line
 
 
+TOUCHED = ("httpx", "httpcore", "aiohttp.access", "telegram", "slack_bolt", "slack_sdk")
+
+
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
+    """The root logger writing to a buffer; every level configure_logging touches is put back afterwards."""
     root = logging.getLogger()
-    saved = root.handlers[:], root.level, logging.getLogger("httpx").level
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in TOUCHED}
     buffer = io.StringIO()
     root.handlers = [logging.StreamHandler(buffer)]
     try:
         yield buffer
     finally:
-        root.handlers, root.level = saved[0], saved[1]
-        logging.getLogger("httpx").setLevel(saved[2])
+        root.handlers = handlers
+        root.setLevel(level)
+        for name, saved in levels.items():
+            logging.getLogger(name).setLevel(saved)
 
 
 def test_configured_logging_redacts_args_and_tracebacks_and_quiets_httpx(stream: io.StringIO) -> None:
@@ -62,3 +69,12 @@ def test_configured_logging_redacts_args_and_tracebacks_and_quiets_httpx(stream:
     assert sum(isinstance(f, RedactSecrets) for f in logging.getLogger().handlers[0].filters) == 1
     configure_logging("INFO")  # idempotent: no second filter
     assert sum(isinstance(f, RedactSecrets) for f in logging.getLogger().handlers[0].filters) == 1
+
+
+def test_debug_level_never_lets_libraries_log_updates_verbatim(stream: io.StringIO) -> None:
+    """At LOG_LEVEL=DEBUG python-telegram-bot would log each update whole, a password message included."""
+    configure_logging("DEBUG")
+    logging.getLogger("telegram.ext.Updater").debug("Got update: {'text': 'k9#Lm2'}")
+    logging.getLogger("bot.services").debug("our own debug line")
+    out = stream.getvalue()
+    assert "k9#Lm2" not in out and "our own debug line" in out
