@@ -142,6 +142,11 @@ class TicketRepo(TxBase):
         row = await self._one("SELECT * FROM tickets WHERE number = ?", (number.strip().upper(),))
         return None if row is None else c.ticket(row)
 
+    async def get_ticket_by_card(self, channel: str, ts: str) -> Ticket | None:
+        """Args: the Slack channel and ts of a ticket's card (a thread's parent). Returns: the Ticket or None."""
+        row = await self._one("SELECT * FROM tickets WHERE slack_channel = ? AND slack_ts = ?", (channel, ts))
+        return None if row is None else c.ticket(row)
+
     async def list_tickets(
         self,
         status: TicketStatus | Collection[TicketStatus] | None = None,

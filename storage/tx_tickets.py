@@ -39,6 +39,10 @@ class TicketTx(Protocol):
         """Args: human number. Returns: the Ticket or None."""
         ...
 
+    async def get_ticket_by_card(self, channel: str, ts: str) -> Ticket | None:
+        """Args: the Slack channel and ts of a ticket's card (a thread's parent). Returns: the Ticket or None."""
+        ...
+
     async def list_tickets(
         self,
         status: TicketStatus | Collection[TicketStatus] | None = None,

@@ -177,10 +177,8 @@ def slack_to_plain(text: str) -> str:
 
 async def find_ticket_by_thread(tx: Tx, channel: str, thread_ts: str) -> Ticket | None:
     """The ticket whose card is the parent of a thread (open tickets only)."""
-    for ticket in await tx.list_tickets(status=_OPEN):
-        if ticket.slack_ts == thread_ts and ticket.slack_channel == channel:
-            return ticket
-    return None
+    ticket = await tx.get_ticket_by_card(channel, thread_ts)
+    return ticket if ticket is not None and ticket.status in _OPEN else None
 
 
 async def relay_agent_reply(

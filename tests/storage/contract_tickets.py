@@ -40,6 +40,22 @@ class TicketContract:
             assert await tx.get_ticket_by_number("sop-2026-000001") == ticket
             assert await tx.get_ticket_by_number("SOP-2026-999999") is None
             assert await tx.get_ticket(99999) is None
+            assert await tx.get_ticket_by_card("C0SUPPORT", "1795536824.762459") is None
+
+    async def test_a_ticket_is_found_by_its_card(self, store: Store) -> None:
+        s = await seed(store)
+        first = await create_ticket(store, s)
+        second = await create_ticket(store, s)
+        async with store.transaction() as tx:
+            first = await tx.update_ticket(first.id, first.version, slack_channel="C0SUPPORT", slack_ts="100.000001")
+            second = await tx.update_ticket(second.id, second.version, slack_channel="C0SUPPORT", slack_ts="100.000002")
+        async with store.transaction() as tx:
+            assert await tx.get_ticket_by_card("C0SUPPORT", "100.000002") == second
+            assert await tx.get_ticket_by_card("C0SUPPORT", "100.000001") == first
+            assert await tx.get_ticket_by_card("C0OTHER", "100.000001") is None
+            # One card, one ticket: a second ticket cannot claim the same message.
+            with pytest.raises(DuplicateError):
+                await tx.update_ticket(second.id, second.version, slack_ts="100.000001")
 
     async def test_numbers_are_sequential_per_year_and_roll_over(self, store: Store) -> None:
         s = await seed(store)

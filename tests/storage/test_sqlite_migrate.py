@@ -146,9 +146,11 @@ def test_hot_queries_use_their_indexes(db_path: Path) -> None:
         " ORDER BY response_due_at",
         "outbox_due": "SELECT id FROM outbox WHERE status IN ('pending','sending') AND available_at <= ?",
         "tickets_assignee": "SELECT * FROM tickets WHERE assignee_id = ?",
+        "tickets_card": "SELECT * FROM tickets WHERE slack_channel = ? AND slack_ts = ?",
     }
     with _raw(db_path) as conn:
         for index, sql in queries.items():
-            plan = " ".join(str(row["detail"]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, ("x",)))
+            params = ("x",) * sql.count("?")
+            plan = " ".join(str(row["detail"]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
             assert index in plan, (index, plan)
     conn.close()
