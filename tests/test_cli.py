@@ -302,3 +302,42 @@ def test_console_script_and_module_are_the_same_command(_workdir: Path) -> None:
     for cmd in ([str(script), *argv], [sys.executable, "-m", "bot", *argv]):
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=_workdir, check=False)  # noqa: S603
         assert (done.returncode, done.stdout) == (0, "2026-11-24T10:00:00-06:00\n"), done.stderr
+
+
+async def test_tickets_list_and_show_with_the_audit_trail(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    from bot.domain.types import ServiceArea, Severity
+    from storage.records import NewTicket
+
+    assert (await _async_main(capsys, "keys", "generate"))[0] == 0
+    keys = read_key_file(_workdir / "var" / "secrets.key")
+    store = await SqliteStore.open(_workdir / "var" / "supportbot.db", SecretBox(keys))
+    try:
+        async with store.transaction() as tx:
+            client = await tx.add_client("Comercializadora del Valle", at=datetime(2026, 11, 24, 16, 15, tzinfo=UTC))
+            ticket = await tx.create_ticket(
+                NewTicket(
+                    client.id,
+                    None,
+                    ServiceArea.FIREWALL,
+                    Severity.CRITICAL,
+                    "No hay internet en toda la oficina",
+                    datetime(2026, 11, 24, 16, 15, tzinfo=UTC),
+                    response_due_at=datetime(2026, 11, 25, 16, 15, tzinfo=UTC),
+                )
+            )
+            at = datetime(2026, 11, 24, 16, 15, tzinfo=UTC)
+            await tx.append_audit(ticket.id, at=at, actor_kind="client", actor_id="5550001", action="opened")
+            await tx.append_audit(
+                ticket.id, at=at, actor_kind="agent", actor_id="U0MARCO", action="claimed", data={"met": True}
+            )
+    finally:
+        await store.close()
+    code, out, _ = await _async_main(capsys, "tickets", "list", "--status", "new")
+    assert code == 0 and "SOP-2026-000001" in out and "sev 1" in out and "2026-11-25 10:15" in out
+    code, out, _ = await _async_main(capsys, "tickets", "show", "sop-2026-000001")
+    assert code == 0
+    assert "ticket:      SOP-2026-000001  [new]  level 1" in out
+    assert "client:      Comercializadora del Valle" in out
+    trail = out.split("audit trail:\n")[1].splitlines()
+    assert [line.split()[1:3] for line in trail] == [["client:5550001", "opened"], ["agent:U0MARCO", "claimed"]]
+    assert trail[1].endswith("met=True") and trail[0].startswith("  2026-11-24T10:15:00-06:00")
