@@ -28,6 +28,7 @@ from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
+from handlers.telegram.request import AiohttpRequest
 from storage import Store
 
 log = logging.getLogger("supportbot")
@@ -158,7 +159,13 @@ class SupportBot:
     # --- channels ------------------------------------------------------------------------------------
     def _build_telegram(self) -> Application[Any, Any, Any, Any, Any, Any]:
         s = self.settings
-        builder = ApplicationBuilder().token(s.telegram_bot_token)
+        # aiohttp instead of PTB's default HTTPX: about twice the sends per second (handlers/telegram/request.py).
+        builder = (
+            ApplicationBuilder()
+            .token(s.telegram_bot_token)
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(pool_size=1))
+        )
         if s.telegram_api_base_url:
             builder = builder.base_url(s.telegram_api_base_url).base_file_url(s.telegram_file_url)
         if self._rate_limiter:
