@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import sys
@@ -15,6 +16,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from telegram import Update
+from telegram.error import InvalidToken
+from telegram.error import NetworkError as TelegramNetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 import handlers.slack
@@ -64,6 +67,8 @@ class SupportBot:
         self.slack: AsyncApp | None = None
         self._runner: web.AppRunner | None = None
         self._socket_mode: Any = None
+        # Ours to close even when python-telegram-bot never finished initializing (a failed start).
+        self._tg_requests = (AiohttpRequest(), AiohttpRequest(pool_size=1))
         self.http_url = ""
 
     async def start(self) -> None:
@@ -145,6 +150,8 @@ class SupportBot:
             if self.telegram.running:
                 await self.telegram.stop()
             await self.telegram.shutdown()
+        for request in self._tg_requests:
+            await request.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
         if self.store is not None:
@@ -163,8 +170,8 @@ class SupportBot:
         builder = (
             ApplicationBuilder()
             .token(s.telegram_bot_token)
-            .request(AiohttpRequest())
-            .get_updates_request(AiohttpRequest(pool_size=1))
+            .request(self._tg_requests[0])
+            .get_updates_request(self._tg_requests[1])
         )
         if s.telegram_api_base_url:
             builder = builder.base_url(s.telegram_api_base_url).base_file_url(s.telegram_file_url)
@@ -218,26 +225,37 @@ class SupportBot:
         return web.Response()
 
 
+def startup_problem(exc: BaseException, settings: Settings) -> str:
+    """One line telling the operator what stopped the bot from starting and what to check."""
+    if isinstance(exc, InvalidToken):
+        return "Telegram refused TELEGRAM_BOT_TOKEN (Unauthorized): check the token with @BotFather"
+    if isinstance(exc, TelegramNetworkError):
+        where = settings.telegram_api_base_url or "https://api.telegram.org"
+        return f"cannot reach the Telegram Bot API at {where} ({exc}); check the network or TELEGRAM_API_BASE_URL"
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return f"HTTP_PORT {settings.http_port} on {settings.http_host} is taken; choose another HTTP_PORT"
+    if isinstance(exc, OSError):
+        return f"cannot start: {exc}"
+    return f"cannot start: {type(exc).__name__}: {exc}"
+
+
 async def _serve(settings: Settings) -> int:
     missing = settings.missing_tokens()
     if settings.sandbox_mode:
-        try:
-            from sandbox.run import run_sandbox  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            store = await open_store(settings)
-            await store.close()
-            print(
-                f"supportbot: database {settings.database_path} is ready; not connecting: set "
-                f"{', '.join(missing)} to run against Telegram and Slack",
-                file=sys.stderr,
-            )
-            return 1
-        return int(await run_sandbox(settings))
+        from sandbox.run import run_sandbox
+
+        return await run_sandbox(settings)
     if missing:
         print(f"supportbot: set {', '.join(missing)} (see .env.example)", file=sys.stderr)
         return 2
     bot = SupportBot(settings)
-    await bot.start()
+    try:
+        await bot.start()
+    except Exception as exc:
+        log.debug("start-up failed", exc_info=exc)
+        await bot.stop()  # what did start (the store, the HTTP server) must close, or the process hangs
+        print(f"supportbot: {startup_problem(exc, settings)}", file=sys.stderr)
+        return 1
     print(f"supportbot: running; HTTP on {bot.http_url}", file=sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
