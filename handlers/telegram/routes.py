@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes
@@ -50,6 +52,10 @@ class _Who:
     user_id: int
     lang: str
     first_name: str
+
+    def client(self) -> dict[str, Any]:
+        """The keyword arguments every client use case takes."""
+        return {"update_key": self.update_key, "chat_id": self.chat_id, "user_id": self.user_id, "lang": self.lang}
 
 
 def _who(update: Update) -> _Who | None:
@@ -100,68 +106,48 @@ class Routes:
         if who is not None:
             await intake.cancel(self.services, update_key=who.update_key, chat_id=who.chat_id, lang=who.lang)
 
-    async def my_tickets(self, update: Update, context: Context) -> None:
-        """`/mis_tickets`."""
+    async def _after_intake_question(self, update: Update, answer: Callable[[_Who], Awaitable[None]]) -> None:
+        """A client command that may come in the middle of the intake: answered, then the pending question
+        is asked again."""
         who = _who(update)
         if who is not None:
-            await client_requests.my_tickets(
-                self.services, update_key=who.update_key, chat_id=who.chat_id, user_id=who.user_id, lang=who.lang
-            )
+            await answer(who)
             await self._resume_after(who)
+
+    async def my_tickets(self, update: Update, context: Context) -> None:
+        """`/mis_tickets`."""
+        await self._after_intake_question(update, lambda w: client_requests.my_tickets(self.services, **w.client()))
 
     async def ticket(self, update: Update, context: Context) -> None:
         """`/ticket N`."""
-        who = _who(update)
-        if who is not None:
-            await client_requests.ticket_detail(
-                self.services,
-                update_key=who.update_key,
-                chat_id=who.chat_id,
-                user_id=who.user_id,
-                lang=who.lang,
-                argument=" ".join(context.args or []),
-            )
-            await self._resume_after(who)
+        argument = " ".join(context.args or [])
+        await self._after_intake_question(
+            update, lambda w: client_requests.ticket_detail(self.services, **w.client(), argument=argument)
+        )
 
     async def escalate(self, update: Update, context: Context) -> None:
-        """`/escalar N`: asks why next."""
+        """`/escalar N`: asks why next (so the intake's question is not asked again in between)."""
         who = _who(update)
         if who is not None:
-            await client_requests.escalate(
-                self.services,
-                update_key=who.update_key,
-                chat_id=who.chat_id,
-                user_id=who.user_id,
-                lang=who.lang,
-                argument=" ".join(context.args or []),
-            )
+            argument = " ".join(context.args or [])
+            await client_requests.escalate(self.services, **who.client(), argument=argument)
 
     async def policy(self, update: Update, context: Context) -> None:
         """`/poliza` (P-POL-8)."""
-        who = _who(update)
-        if who is not None:
-            await client_requests.policy(
-                self.services, update_key=who.update_key, chat_id=who.chat_id, user_id=who.user_id, lang=who.lang
-            )
-            await self._resume_after(who)
+        await self._after_intake_question(update, lambda w: client_requests.policy(self.services, **w.client()))
 
     async def contact(self, update: Update, context: Context) -> None:
         """`/contacto` (P-CONTACT-1)."""
-        who = _who(update)
-        if who is not None:
-            await client_requests.contact_card(
-                self.services, update_key=who.update_key, chat_id=who.chat_id, lang=who.lang
-            )
-            await self._resume_after(who)
+        await self._after_intake_question(
+            update,
+            lambda w: client_requests.contact_card(
+                self.services, update_key=w.update_key, chat_id=w.chat_id, lang=w.lang
+            ),
+        )
 
     async def help(self, update: Update, context: Context) -> None:
         """`/ayuda`."""
-        who = _who(update)
-        if who is not None:
-            await client_requests.help_text(
-                self.services, update_key=who.update_key, chat_id=who.chat_id, user_id=who.user_id, lang=who.lang
-            )
-            await self._resume_after(who)
+        await self._after_intake_question(update, lambda w: client_requests.help_text(self.services, **w.client()))
 
     async def _resume_after(self, who: _Who) -> None:
         """A command in the middle of the intake is answered, then the pending question is asked again."""
