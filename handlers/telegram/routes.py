@@ -78,7 +78,10 @@ class Routes:
         who = _who(update)
         if who is None:
             return
-        code = context.args[0] if context.args else None
+        await self._greet(who, context.args[0] if context.args else None)
+
+    async def _greet(self, who: _Who, code: str | None) -> None:
+        """Link by invite code when given, else greet (or, for strangers, show the contact details)."""
         await identity.start(
             self.services,
             update_key=who.update_key,
@@ -224,15 +227,7 @@ class Routes:
         if isinstance(event, Media) and event.kind in ("sticker", "voice"):
             await self._say(who, "bad_input.sticker" if event.kind == "sticker" else "bad_input.voice")
             return
-        await identity.start(
-            self.services,
-            update_key=who.update_key,
-            chat_id=who.chat_id,
-            user_id=who.user_id,
-            first_name=who.first_name,
-            lang=who.lang,
-            code=None,
-        )
+        await self._greet(who, None)
 
     async def _answer(self, who: _Who, event: Input) -> bool:
         return await intake.answer(
