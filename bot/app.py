@@ -9,30 +9,37 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from telegram import Update
+from telegram import Bot
 from telegram.error import InvalidToken
 from telegram.error import NetworkError as TelegramNetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 import handlers.slack
 import handlers.telegram
 from bot.clock import Clock, utcnow
-from bot.delivery import Dispatcher, Scheduler
+from bot.delivery import Dispatcher, Scheduler, process_name
 from bot.i18n import Catalogue
+from bot.inbox import InboxWorker
+from bot.keys import configured_keys
 from bot.logs import configure_logging
+from bot.pacing import Limit, Pacer, platform_limits
+from bot.services import delivered
 from bot.services.context import Services
 from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
+from handlers.telegram.edge import Poller, webhook_handler
 from handlers.telegram.request import AiohttpRequest
-from storage import Store
+from handlers.telegram.senders import file_fetcher
+from handlers.telegram.translate import ALLOWED_UPDATES
+from storage import SecretBox, Store
 
 log = logging.getLogger("supportbot")
 
@@ -40,7 +47,7 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 
 
 class SupportBot:
-    """One running bot: store, delivery workers, the Telegram application, the Slack app, the HTTP server.
+    """One running bot: store, inbox worker, delivery workers, the Telegram bot, the Slack app, the HTTP server.
 
     `extra_apps` (prefix, aiohttp app) lets the sandbox mount its page and stand-ins on the same server.
     """
@@ -52,19 +59,21 @@ class SupportBot:
         clock: Clock = utcnow,
         poll_timeout: float = 10.0,
         extra_apps: Sequence[tuple[str, web.Application]] = (),
-        rate_limiter: bool = True,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self._poll_timeout = poll_timeout
         self._extra_apps = extra_apps
-        self._rate_limiter = rate_limiter
+        self.name = process_name(settings.replica_name)
         self.store: Store | None = None
         self.services: Services | None = None
+        self.inbox: InboxWorker | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
-        self.telegram: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self.telegram: Bot | None = None
+        self.poller: Poller | None = None
         self.slack: AsyncApp | None = None
+        self._slack_session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._socket_mode: Any = None
         # Ours to close even when python-telegram-bot never finished initializing (a failed start).
@@ -74,31 +83,42 @@ class SupportBot:
     async def start(self) -> None:
         s = self.settings
         self.store = store = await open_store(s)
-        self.dispatcher = Dispatcher(store, clock=self.clock)
-        self.scheduler = Scheduler(store, clock=self.clock)
-        self.services = Services(
+        async with store.transaction() as tx:
+            # The process this one replaces (same replica, now dead) held these: take them over at once.
+            released = await tx.release_leases(self.name.split("/", 1)[0] + "/", self.name)
+        if released:
+            log.info("took over %d rows leased by this replica's previous process", released)
+        pacer = Pacer(platform_limits(slack_post_burst=s.slack_post_burst) if s.delivery_pacing else _unpaced)
+        box = SecretBox(configured_keys(s))
+        self.inbox = InboxWorker(store, clock=self.clock, name=self.name, box=box)
+        self.dispatcher = Dispatcher(store, clock=self.clock, pacer=pacer, name=self.name)
+        self.scheduler = Scheduler(store, clock=self.clock, name=self.name)
+        self.services = services = Services(
             settings=s,
             store=store,
             calendar=build_calendar(s),
             tiers=tier_rules(s),
             targets=response_targets(s),
             catalogue=Catalogue.load(),
+            box=box,
             clock=self.clock,
             wake_delivery=self._wake,
         )
-        register_desk_timers(self.scheduler, self.services)
-        register_intake_timers(self.scheduler, self.services)
+        register_desk_timers(self.scheduler, services)
+        register_intake_timers(self.scheduler, services)
+        delivered.register(self.dispatcher, services)
         web_app = web.Application()
         web_app.router.add_get("/healthz", self._healthz)
+        fetch_file = None
         if s.telegram_bot_token:
             self.telegram = self._build_telegram()
-            handlers.telegram.register(self.telegram, self.services, self.dispatcher)
+            handlers.telegram.register(self.inbox, self.dispatcher, services, self.telegram)
+            fetch_file = file_fetcher(self.telegram)
             if s.telegram_webhook_url:
-                web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, self._telegram_webhook)
+                web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(self.inbox, s.telegram_webhook_secret))
         if s.slack_bot_token:
             self.slack = self._build_slack()
-            telegram_bot = self.telegram.bot if self.telegram is not None else None
-            handlers.slack.register(self.slack, self.services, self.dispatcher, telegram_bot=telegram_bot)
+            handlers.slack.register(self.slack, self.inbox, self.dispatcher, services, fetch_file=fetch_file)
             if not s.slack_app_token:
                 web_app.router.add_post("/slack/events", self._slack_events)
         for prefix, sub_app in self._extra_apps:
@@ -116,42 +136,46 @@ class SupportBot:
         port = self._runner.addresses[0][1]
         self.http_url = f"http://{s.http_host}:{port}"
 
+        self.inbox.start()
+        self.dispatcher.start()
+        self.scheduler.start()
         if self.telegram is not None:
             await self.telegram.initialize()
-            await self.telegram.start()
-            await handlers.telegram.set_commands(self.telegram.bot, self.services.catalogue)
+            await handlers.telegram.set_commands(self.telegram, services.catalogue)
             if s.telegram_webhook_url:
-                await self.telegram.bot.set_webhook(
-                    s.telegram_webhook_url, secret_token=s.telegram_webhook_secret or None
+                await self.telegram.set_webhook(
+                    s.telegram_webhook_url,
+                    secret_token=s.telegram_webhook_secret or None,
+                    allowed_updates=list(ALLOWED_UPDATES),
                 )
             else:
-                assert self.telegram.updater is not None
-                await self.telegram.updater.start_polling(
-                    timeout=int(self._poll_timeout), poll_interval=0, drop_pending_updates=False
-                )
+                await self.telegram.delete_webhook(drop_pending_updates=False)
+                self.poller = Poller(self.telegram, self.inbox, timeout=int(self._poll_timeout))
+                self.poller.start()
         if self.slack is not None and s.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_mode = AsyncSocketModeHandler(self.slack, s.slack_app_token, web_client=self.slack.client)
             await self._socket_mode.connect_async()
-        self.dispatcher.start()
-        self.scheduler.start()
 
     async def stop(self) -> None:
-        for worker in (self.dispatcher, self.scheduler):
-            if worker is not None:
-                await worker.stop()
+        # No new events first; then the workers finish what they hold (what they do not is released at once
+        # by the next process of this replica).
+        if self.poller is not None:
+            await self.poller.stop()
         if self._socket_mode is not None:
             with contextlib.suppress(Exception):
                 await self._socket_mode.close_async()
+        for worker in (self.inbox, self.dispatcher, self.scheduler):
+            if worker is not None:
+                await worker.stop()
         if self.telegram is not None:
-            if self.telegram.updater is not None and self.telegram.updater.running:
-                await self.telegram.updater.stop()
-            if self.telegram.running:
-                await self.telegram.stop()
-            await self.telegram.shutdown()
+            with contextlib.suppress(Exception):
+                await self.telegram.shutdown()
         for request in self._tg_requests:
             await request.shutdown()
+        if self._slack_session is not None:
+            await self._slack_session.close()
         if self._runner is not None:
             await self._runner.cleanup()
         if self.store is not None:
@@ -163,33 +187,47 @@ class SupportBot:
         if self.scheduler is not None:
             self.scheduler.wake()
 
+    async def settle(self) -> int:
+        """Handle every event received and deliver everything due (tests use it).
+        Returns: how many inbox entries and outbox rows it took."""
+        assert self.inbox is not None and self.dispatcher is not None
+        total = 0
+        for _ in range(50):
+            took = await self.inbox.drain() + await self.dispatcher.drain()
+            total += took
+            if not took:
+                break
+        return total
+
+    def received(self, update_id: int) -> bool:
+        """Whether a Telegram update is committed to the inbox (a webhook commits before it answers)."""
+        return self.poller is None or self.poller.committed_through >= update_id
+
     # --- channels ------------------------------------------------------------------------------------
-    def _build_telegram(self) -> Application[Any, Any, Any, Any, Any, Any]:
+    def _build_telegram(self) -> Bot:
         s = self.settings
         # aiohttp instead of PTB's default HTTPX: about twice the sends per second (handlers/telegram/request.py).
-        builder = (
-            ApplicationBuilder()
-            .token(s.telegram_bot_token)
-            .request(self._tg_requests[0])
-            .get_updates_request(self._tg_requests[1])
-        )
+        # No AIORateLimiter: the dispatcher paces every send itself (bot.pacing).
+        kwargs: dict[str, Any] = {}
         if s.telegram_api_base_url:
-            builder = builder.base_url(s.telegram_api_base_url).base_file_url(s.telegram_file_url)
-        if self._rate_limiter:
-            # Paces sends to Telegram's limits (1/s per chat, 30/s per bot) and retries on RetryAfter.
-            builder = builder.rate_limiter(cast(Any, AIORateLimiter(max_retries=0)))
-        if s.telegram_webhook_url:
-            builder = builder.updater(None)
-        # Updates of one chat must be handled in order; different chats in parallel.
-        return builder.concurrent_updates(False).build()
+            kwargs = {"base_url": s.telegram_api_base_url, "base_file_url": s.telegram_file_url}
+        return Bot(
+            s.telegram_bot_token, request=self._tg_requests[0], get_updates_request=self._tg_requests[1], **kwargs
+        )
 
     def _build_slack(self) -> AsyncApp:
         s = self.settings
-        client = AsyncWebClient(token=s.slack_bot_token, base_url=s.slack_api_base_url or AsyncWebClient.BASE_URL)
+        # One HTTP session for every Web API call (slack_sdk otherwise opens a connection per call).
+        self._slack_session = aiohttp.ClientSession()
+        client = AsyncWebClient(
+            token=s.slack_bot_token,
+            base_url=s.slack_api_base_url or AsyncWebClient.BASE_URL,
+            session=self._slack_session,
+        )
         return AsyncApp(
             client=client,
             signing_secret=s.slack_signing_secret or None,
-            # Ack first, then only store work: Slack's 3 s limit is never at risk (ARCHITECTURE.md).
+            # Commit to the inbox, then ack: Slack's 3 s are never at risk and nothing is lost in between.
             process_before_response=True,
             request_verification_enabled=not s.slack_app_token,
         )
@@ -204,25 +242,9 @@ class SupportBot:
         bolt_response = await self.slack.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
-    async def _telegram_webhook(self, request: web.Request) -> web.Response:
-        import hmac
 
-        assert self.telegram is not None
-        secret = self.settings.telegram_webhook_secret
-        if secret:
-            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                return web.Response(status=403)
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.telegram.bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError):
-            update = None
-        if update is None:
-            # Telegram retries non-2xx answers: only a body that can never become an update gets a 400.
-            return web.Response(status=400, text="not a Telegram update")
-        await self.telegram.update_queue.put(update)
-        return web.Response()
+def _unpaced(key: str) -> Limit | None:
+    return None
 
 
 def startup_problem(exc: BaseException, settings: Settings) -> str:
@@ -248,6 +270,12 @@ async def _serve(settings: Settings) -> int:
     if missing:
         print(f"supportbot: set {', '.join(missing)} (see .env.example)", file=sys.stderr)
         return 2
+    # The handlers come first: a SIGTERM during start-up still stops the bot cleanly, and "running" is
+    # printed only when a signal can no longer kill it without its cleanup.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     bot = SupportBot(settings)
     try:
         await bot.start()
@@ -256,13 +284,10 @@ async def _serve(settings: Settings) -> int:
         await bot.stop()  # what did start (the store, the HTTP server) must close, or the process hangs
         print(f"supportbot: {startup_problem(exc, settings)}", file=sys.stderr)
         return 1
-    print(f"supportbot: running; HTTP on {bot.http_url}", file=sys.stderr)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        if not stop.is_set():
+            print(f"supportbot: running; HTTP on {bot.http_url}", file=sys.stderr, flush=True)
+            await stop.wait()
     finally:
         await bot.stop()
     return 0

@@ -1,9 +1,11 @@
-"""The outbox dispatcher and the timer scheduler: the only code that turns stored intentions into I/O.
+"""The workers that turn stored intentions into I/O: the outbox dispatcher and the timer scheduler.
 
 Services write outbox rows (messages owed to people) and timer rows (work owed later) inside their
-transaction. These workers deliver them after commit, with retries, back-off that honours the
-platforms' Retry-After, per-chat order (the store hands out only the oldest undelivered row of each
-ordering key) and leases, so several replicas can run them and a crash mid-send is retried, not lost.
+transaction. The dispatcher delivers rows after commit, paced under the platforms' limits (bot.pacing: a
+429 is a wait, never a failed attempt), in order per ordering key (the store hands out only the oldest
+undelivered row of each key), with leases, so a crash mid-send is retried, not lost. What a send tells us
+(where a card was posted, that a client blocked the bot) is recorded by a hook in the same transaction that
+marks the row sent or dead. The scheduler fires due timers, each in the transaction that completes it.
 """
 
 from __future__ import annotations
@@ -12,30 +14,60 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock, utcnow
+from bot.pacing import Deferred, Pacer
 from storage import Store, Tx
 from storage.records import OutboxMessage, Timer
 
+__all__ = [
+    "Dispatcher",
+    "FileTooBig",
+    "LeasedLoop",
+    "Outgoing",
+    "PermanentFailure",
+    "RetryLater",
+    "RetryPolicy",
+    "Scheduler",
+    "Unavailable",
+    "process_name",
+]
+
 log = logging.getLogger(__name__)
 
-Sender = Callable[[Mapping[str, Any]], Awaitable[None]]
+# A sender performs the platform calls of one row and may return what the platform answered (a card's ts)
+# for the row's hook. A hook records that answer in the transaction that marks the row sent (or dead).
+Sender = Callable[["Outgoing"], Awaitable[Mapping[str, Any] | None]]
+SentHook = Callable[[Tx, OutboxMessage, Mapping[str, Any]], Awaitable[None]]
+DeadHook = Callable[[Tx, OutboxMessage, str], Awaitable[None]]
 # A timer handler only changes the store (state, audit, outbox rows): it runs inside the transaction
 # that completes the timer, so a timer's effect and its completion commit together or not at all.
 TimerHandler = Callable[[Tx, Timer], Awaitable[None]]
 
 
 class RetryLater(Exception):
-    """The platform asked us to wait (HTTP 429 Retry-After / Telegram retry_after) or is briefly down."""
+    """The platform asked us to wait (HTTP 429 Retry-After / Telegram retry_after): not a failed attempt."""
 
-    def __init__(self, seconds: float, reason: str = "") -> None:
+    def __init__(self, seconds: float, reason: str = "", *, lane: str | None = None) -> None:
         super().__init__(reason or f"retry after {seconds}s")
         self.seconds = max(0.0, seconds)
+        self.lane = lane
+
+
+class Unavailable(Exception):
+    """The platform is down or unreachable (5xx, timeout, connection refused): try again with back-off,
+    for as long as it takes, without holding it against the row."""
+
+
+class FileTooBig(Exception):
+    """The platform will not hand over a file over its download limit (Telegram's getFile: 20 MB)."""
 
 
 class PermanentFailure(Exception):
@@ -47,20 +79,49 @@ class RetryPolicy:
     max_attempts: int = 8
     first_backoff: float = 1.0
     max_backoff: float = 300.0
+    max_outage_backoff: float = 30.0
 
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt number `attempts + 1` (exponential, capped)."""
         return float(min(self.max_backoff, self.first_backoff * 2 ** max(0, attempts - 1)))
 
+    def outage_backoff(self, tries: int) -> float:
+        """Seconds before trying a platform that was down again (exponential, capped low: it comes back)."""
+        return float(min(self.max_outage_backoff, self.first_backoff * 2 ** max(0, tries - 1)))
 
-def worker_name(kind: str) -> str:
-    """A name unique to this process, so leases say who holds a row."""
-    return f"{kind}@{socket.gethostname()}:{os.getpid()}:{id(object()):x}"
+
+def process_name(replica: str = "") -> str:
+    """This process's worker prefix, "<replica>/<pid>-<random>/": its loops' leases carry it, and the next
+    process of the same replica releases whatever a dead predecessor still held (Store.release_leases)."""
+    return f"{replica or socket.gethostname()}/{os.getpid()}-{secrets.token_hex(3)}/"
 
 
-class _Loop:
-    """A polling loop over leased store rows that can be woken early (after a commit that queued work),
-    drained on demand and stopped cleanly."""
+@dataclass(frozen=True)
+class Outgoing:
+    """One row as its sender sees it, with the pacing turn to take before each platform call."""
+
+    row: OutboxMessage
+    pacer: Pacer
+    hold: float
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        return self.row.payload
+
+    @property
+    def tried_before(self) -> bool:
+        """An earlier try may have reached the platform (it crashed or timed out before recording it)."""
+        return self.row.claims > 1
+
+    def turn(self, *lanes: str) -> AbstractAsyncContextManager[None]:
+        """Wait for a turn in every lane (bot.pacing); raises Deferred when the wait is long."""
+        return self.pacer.turn(lanes, hold=self.hold)
+
+
+class LeasedLoop:
+    """A loop over leased store rows: woken early after a commit that queued work, drained on demand (tests,
+    shutdown), stopped cleanly. Subclasses claim in `_claim` and handle one row in `_handle`; rows of a round
+    are handled concurrently, and the next round does not wait for a slow row to finish."""
 
     def __init__(
         self,
@@ -71,6 +132,8 @@ class _Loop:
         batch: int,
         lease: float,
         poll_interval: float,
+        max_in_flight: int,
+        name: str,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -78,11 +141,15 @@ class _Loop:
         self._batch = batch
         self._lease = lease
         self._poll = poll_interval
+        self._max_in_flight = max_in_flight
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()  # one round at a time: drain() and the loop never race on a claim
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self.worker = worker_name(type(self).__name__.lower())
+        self.worker = f"{name or process_name()}{type(self).__name__.lower()}"
         self.last_round = 0  # rows taken by the latest round
+        self.alive_at = 0.0  # loop time of the latest round (health checks)
 
     def wake(self) -> None:
         """Run a round now instead of at the next poll."""
@@ -101,37 +168,91 @@ class _Loop:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for task in list(self._in_flight):
+            task.cancel()
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
         while not self._stopping:
+            self.alive_at = asyncio.get_running_loop().time()
             try:
-                busy = await self.run_once()
+                took = await self._round()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("%s round failed; trying again", type(self).__name__)
-                busy = False
-            if busy:
-                continue
+                took = 0
+            if took and len(self._in_flight) < self._max_in_flight:
+                continue  # more may be due at once (the next row of a chat that was just handled)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
 
+    async def _round(self) -> int:
+        async with self._claiming:
+            room = self._max_in_flight - len(self._in_flight)
+            if room <= 0:
+                return 0
+            rows = await self._claim(min(self._batch, room))
+            self.last_round = len(rows)
+            for row in rows:
+                task = asyncio.create_task(self._guarded(row))
+                self._in_flight.add(task)
+                task.add_done_callback(self._done)
+            return len(rows)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()  # the next row of the same key may be due now
+
+    async def _guarded(self, row: Any) -> None:
+        try:
+            await self._handle(row)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The store itself failed while recording the outcome: the lease expires (or the next start
+            # releases it) and the row is taken again.
+            log.exception("%s could not record the outcome of %s", type(self).__name__, getattr(row, "id", row))
+
     async def run_once(self) -> bool:
-        """Take and handle what is due now. Returns: True when it took anything: the next message of the same
-        chat may have become due by its delivery, so look again at once instead of at the next poll."""
+        """Take what is due now and handle it to the end. Returns: True when it took anything: the next
+        message of the same chat may have become due by its delivery, so look again at once."""
+        took = await self._round()
+        await self.wait_idle()
+        return bool(took)
+
+    async def wait_idle(self) -> None:
+        """Wait until every row taken so far has been handled."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Handle rows until nothing is due and nothing is in hand (tests, and shutdown, use it).
+        Returns: how many rows this drain took itself."""
+        total = 0
+        for _ in range(max_rounds):
+            took = await self._round()
+            total += took
+            if not took and not self._in_flight and not self._claiming.locked():
+                break
+            await self.wait_idle()
+        return total
+
+    async def _claim(self, limit: int) -> list[Any]:
         raise NotImplementedError
 
-    async def drain(self, max_rounds: int = 100) -> None:
-        """Handle rows until a round finds nothing due (tests, and shutdown, use it)."""
-        for _ in range(max_rounds):
-            await self.run_once()
-            if self.last_round == 0:
-                return
+    async def _handle(self, row: Any) -> None:
+        raise NotImplementedError
 
 
-class Dispatcher(_Loop):
-    """Delivers outbox rows through the sender registered for (destination, kind)."""
+class Dispatcher(LeasedLoop):
+    """Delivers outbox rows through the sender registered for (destination, kind), paced per platform limit."""
 
     def __init__(
         self,
@@ -139,60 +260,115 @@ class Dispatcher(_Loop):
         *,
         clock: Clock = utcnow,
         policy: RetryPolicy | None = None,
-        batch: int = 20,
+        pacer: Pacer | None = None,
+        hold: float = 1.5,
+        per_lane: int = 2,
+        batch: int = 50,
         lease: float = 60.0,
         poll_interval: float = 0.5,
+        max_in_flight: int = 256,
+        name: str = "",
     ) -> None:
-        super().__init__(store, clock=clock, policy=policy, batch=batch, lease=lease, poll_interval=poll_interval)
+        super().__init__(
+            store,
+            clock=clock,
+            policy=policy,
+            batch=batch,
+            lease=lease,
+            poll_interval=poll_interval,
+            max_in_flight=max_in_flight,
+            name=name,
+        )
+        self.pacer = pacer or Pacer(lambda key: None)
+        self._hold = hold
+        self._per_lane = per_lane
         self._senders: dict[tuple[str, str], Sender] = {}
+        self._sent_hooks: dict[tuple[str, str], SentHook] = {}
+        self._dead_hooks: list[DeadHook] = []
+        # What happened, for the benchmarks, the fault tests and /metrics.
+        self.counts: dict[str, int] = {"sent": 0, "dead": 0, "retried": 0, "rate_limited": 0, "deferred": 0}
+        self.record_lag: list[float] = []  # seconds from the platform's answer to the commit that records it
 
     def register(self, destination: str, kind: str, sender: Sender) -> None:
         """Adapters register how each kind of message is sent."""
         self._senders[(destination, kind)] = sender
 
-    async def run_once(self) -> bool:
-        async with self._store.transaction() as tx:
-            rows = await tx.claim_outbox(self._clock(), self.worker, self._batch, self._lease)
-        # Rows of different chats may go out concurrently; the store already gave at most one per chat.
-        await asyncio.gather(*(self._deliver(row) for row in rows))
-        self.last_round = len(rows)
-        return bool(rows)
+    def on_sent(self, destination: str, kind: str, hook: SentHook) -> None:
+        """Record what the platform answered for this kind, in the transaction that marks the row sent."""
+        self._sent_hooks[(destination, kind)] = hook
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    def on_dead(self, hook: DeadHook) -> None:
+        """Called in the transaction that gives up on a row (a client who blocked the bot, a channel gone)."""
+        self._dead_hooks.append(hook)
+
+    async def _claim(self, limit: int) -> list[OutboxMessage]:
+        # Lanes that cannot take a call within `hold` are left in the store: their rows would only wait.
+        busy = self.pacer.busy_lanes(self._hold)
+        async with self._store.transaction() as tx:
+            return await tx.claim_outbox(
+                self._clock(), self.worker, limit, self._lease, skip_lanes=busy, per_lane=self._per_lane
+            )
+
+    async def _handle(self, row: OutboxMessage) -> None:
         sender = self._senders.get((row.destination, row.kind))
         if sender is None:
-            await self._finish(row, dead=f"no sender for {row.destination}/{row.kind}")
+            await self._dead(row, f"no sender for {row.destination}/{row.kind}")
             return
         try:
-            await sender(row.payload)
+            result = await sender(Outgoing(row, self.pacer, self._hold))
+        except Deferred as exc:
+            self.counts["deferred"] += 1
+            await self._again(row, exc.seconds, str(exc), counted=False)
         except RetryLater as exc:
-            await self._retry(row, exc.seconds, str(exc))
+            # Logged once, at INFO: pacing should make this rare, and it is no failure.
+            self.counts["rate_limited"] += 1
+            log.info("%s/%s rate limited by the platform: waiting %.1f s", row.destination, row.kind, exc.seconds)
+            if exc.lane:
+                self.pacer.penalize(exc.lane, exc.seconds)
+            await self._again(row, exc.seconds, str(exc), counted=False)
+        except Unavailable as exc:
+            log.warning("outbox %s %s/%s: platform unavailable (%s); trying again", row.id, row.destination,
+                        row.kind, exc)  # fmt: skip
+            await self._again(row, self._policy.outage_backoff(row.claims), str(exc), counted=False)
         except PermanentFailure as exc:
-            await self._finish(row, dead=str(exc) or type(exc).__name__)
+            await self._dead(row, str(exc) or type(exc).__name__)
         except Exception as exc:
             log.warning("outbox %s %s/%s failed: %r", row.id, row.destination, row.kind, exc, exc_info=True)
-            await self._retry(row, None, f"{type(exc).__name__}: {exc}")
-        else:
-            await self._finish(row, dead=None)
-
-    async def _retry(self, row: OutboxMessage, seconds: float | None, error: str) -> None:
-        if row.attempts >= self._policy.max_attempts:
-            await self._finish(row, dead=f"gave up after {row.attempts} attempts: {error}")
-            return
-        delay = seconds if seconds is not None else self._policy.backoff(row.attempts)
-        async with self._store.transaction() as tx:
-            await tx.mark_retry(row.id, self._clock() + timedelta(seconds=delay), error[:500])
-
-    async def _finish(self, row: OutboxMessage, *, dead: str | None) -> None:
-        async with self._store.transaction() as tx:
-            if dead is None:
-                await tx.mark_sent(row.id)
+            if row.attempts + 1 >= self._policy.max_attempts:
+                await self._dead(row, f"gave up after {row.attempts + 1} attempts: {type(exc).__name__}: {exc}")
             else:
-                log.error("outbox %s %s/%s dropped: %s", row.id, row.destination, row.kind, dead)
-                await tx.mark_dead(row.id, dead[:500])
+                await self._again(row, self._policy.backoff(row.attempts + 1), f"{type(exc).__name__}: {exc}")
+        else:
+            await self._sent(row, result or {})
+
+    async def _sent(self, row: OutboxMessage, result: Mapping[str, Any]) -> None:
+        answered = asyncio.get_running_loop().time()
+        hook = self._sent_hooks.get((row.destination, row.kind))
+        async with self._store.transaction() as tx:
+            await tx.mark_sent(row.id, self._clock())
+            if hook is not None:
+                await hook(tx, row, result)
+        self.record_lag.append(asyncio.get_running_loop().time() - answered)
+        if len(self.record_lag) > 10_000:
+            del self.record_lag[:5_000]
+        self.counts["sent"] += 1
+
+    async def _again(self, row: OutboxMessage, seconds: float, error: str, *, counted: bool = True) -> None:
+        if counted:
+            self.counts["retried"] += 1
+        async with self._store.transaction() as tx:
+            await tx.mark_retry(row.id, self._clock() + timedelta(seconds=seconds), error[:500], counted=counted)
+
+    async def _dead(self, row: OutboxMessage, reason: str) -> None:
+        log.error("outbox %s %s/%s dead-lettered: %s", row.id, row.destination, row.kind, reason)
+        self.counts["dead"] += 1
+        async with self._store.transaction() as tx:
+            await tx.mark_dead(row.id, reason[:500])
+            for hook in self._dead_hooks:
+                await hook(tx, row, reason)
 
 
-class Scheduler(_Loop):
+class Scheduler(LeasedLoop):
     """Fires due timers through the handler registered for their kind; a failing handler is retried."""
 
     def __init__(
@@ -204,21 +380,32 @@ class Scheduler(_Loop):
         batch: int = 20,
         lease: float = 60.0,
         poll_interval: float = 1.0,
+        name: str = "",
     ) -> None:
-        super().__init__(store, clock=clock, policy=policy, batch=batch, lease=lease, poll_interval=poll_interval)
+        super().__init__(
+            store,
+            clock=clock,
+            policy=policy,
+            batch=batch,
+            lease=lease,
+            poll_interval=poll_interval,
+            max_in_flight=1,  # in due order: a reminder never overtakes the one before it
+            name=name,
+        )
         self._handlers: dict[str, TimerHandler] = {}
 
     def register(self, kind: str, handler: TimerHandler) -> None:
         """Services register what each kind of timer does."""
         self._handlers[kind] = handler
 
-    async def run_once(self) -> bool:
-        async with self._store.transaction() as tx:
-            timers = await tx.claim_due_timers(self._clock(), self.worker, self._batch, self._lease)
-        for timer in timers:  # in due order: a reminder never overtakes the one before it
-            await self._fire(timer)
-        self.last_round = len(timers)
-        return bool(timers)
+    async def _round(self) -> int:
+        async with self._claiming:
+            async with self._store.transaction() as tx:
+                timers = await tx.claim_due_timers(self._clock(), self.worker, self._batch, self._lease)
+            for timer in timers:
+                await self._fire(timer)
+            self.last_round = len(timers)
+            return len(timers)
 
     async def _fire(self, timer: Timer) -> None:
         handler = self._handlers.get(timer.kind)

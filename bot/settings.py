@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_api_base_url: str = ""
     slack_support_channel: str = ""
+    # Cards by severity or by client, each channel paced on its own: "sev1=C0URGENT,client:7=C0VIP".
+    slack_card_channels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # chat.postMessage's burst per channel that Slack grants on top of 1 a second (1 = none assumed).
+    slack_post_burst: int = Field(1, ge=1, le=10)
+    # Pace deliveries under the platforms' limits (off only for tests against stand-ins without limits).
+    delivery_pacing: bool = True
+    # This replica's name in leases: a restart of the same replica takes over its predecessor's at once.
+    replica_name: str = ""
 
     # --- HTTP server and logs ------------------------------------------------------------------
     http_host: str = "127.0.0.1"
@@ -101,6 +109,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("slack_card_channels", mode="before")
+    @classmethod
+    def _card_channels(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        routes: dict[str, str] = {}
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            key, sep, channel = (x.strip() for x in part.partition("="))
+            valid_key = re.fullmatch(r"sev[1-4]|client:\d+", key) is not None
+            if not sep or not valid_key or not re.fullmatch(r"[A-Z0-9]{2,}", channel):
+                raise ValueError("comma-separated sevN=CHANNEL or client:ID=CHANNEL (a Slack channel id, e.g. C0123)")
+            routes[key] = channel
+        return routes
 
     @field_validator("timezone")
     @classmethod

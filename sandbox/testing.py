@@ -14,6 +14,7 @@ stand-ins have gone quiet, so what the test reads next is what a person would se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -87,15 +88,22 @@ class World:
 
     # --- time and delivery -------------------------------------------------------------------------
     async def settle(self) -> None:
-        """Deliver everything due, then wait until both stand-ins are quiet."""
-        for _ in range(3):
-            assert self.bot.dispatcher is not None
-            await self.bot.dispatcher.drain()
+        """Handle every event received and deliver everything due, then wait until both stand-ins are quiet."""
+        for _ in range(5):
+            await self.bot.settle()
             await self.telegram.settle(None, timeout=5.0, quiet=0.03)
             await self.slack.wait_quiet(0.03, 5.0)
-            await self.bot.dispatcher.drain()
-            if self.bot.dispatcher.last_round == 0:
+            if not await self.bot.settle():
                 return
+
+    async def received(self, update_id: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has committed a Telegram update to its inbox."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.bot.received(update_id):
+            if loop.time() > deadline:
+                raise AssertionError(f"update {update_id} was not committed to the inbox within {timeout:g} s")
+            await asyncio.sleep(0.002)
 
     async def fire_timers(self) -> None:
         """Run every timer due at the clock's current time, then deliver what they queued."""
@@ -124,7 +132,9 @@ class _WorldClient(TelegramClient):
         self._world = world
 
     async def _settled(self, sent: Sent) -> Sent:
-        await super()._settled(sent)
+        await self.standin.settle(sent.update_id, timeout=self.timeout, quiet=0.0)
+        if sent.update_id is not None:
+            await self._world.received(sent.update_id)
         await self._world.settle()
         return sent
 
@@ -156,6 +166,9 @@ def world_settings(
         "slack_support_channel": config.channel_id,
         "http_host": "127.0.0.1",
         "http_port": 0,
+        # The stand-ins enforce no rate limits unless a test turns them on, and the tests' clock stands
+        # still: pacing (real seconds) is turned on together with the stand-ins' limits.
+        "delivery_pacing": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from storage.secrets import SecretBox
+from storage.tx_inbox import InboxTx
 from storage.tx_people import PeopleTx
 from storage.tx_queues import QueueTx
 from storage.tx_tickets import TicketTx
@@ -47,8 +48,13 @@ class MigrationError(StoreError):
     """A schema migration could not be loaded or applied."""
 
 
-class Tx(PeopleTx, TicketTx, QueueTx, Protocol):
+class Tx(PeopleTx, TicketTx, QueueTx, InboxTx, Protocol):
     """The repository methods available inside one transaction (`async with store.transaction() as tx`)."""
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A nested all-or-nothing part of the transaction: an exception inside undoes only that part
+        (a refused desk action rolls back its own writes, while its inbox entry and the refusal commit)."""
+        ...
 
 
 class Store(Protocol):

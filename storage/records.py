@@ -43,6 +43,14 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"
 
 
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # committed, waiting for its turn (in order per ordering key)
+    WORKING = "working"  # leased to a worker
+    DONE = "done"  # its service entry committed
+    UNPARSED = "unparsed"  # kept for a person to look at: the platform payload could not be read
+    FAILED = "failed"  # the entry failed every attempt; the person was told something went wrong
+
+
 class TimerStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -74,6 +82,8 @@ class Contact:
     language: str
     telegram_user_id: int | None
     created_at: datetime
+    # Set when the person blocked the bot on Telegram (or a send was refused with 403); cleared on unblock.
+    unreachable_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +191,7 @@ class NewTicket:
     telegram_chat_id: int | None = None
     clock_started_at: datetime | None = None
     response_due_at: datetime | None = None
+    slack_channel: str | None = None  # where its card goes (the ts is recorded once it is posted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +314,29 @@ class OutboxMessage:
     status: OutboxStatus
     locked_by: str | None
     locked_until: datetime | None
+    pace_key: str = ""
+    claims: int = 0  # how many times a worker took it: above 1, an earlier try may have reached the platform
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """One received platform event, kept verbatim until its service entry has committed."""
+
+    id: int
+    source: str
+    key: str
+    ordering_key: str
+    kind: str
+    payload: Mapping[str, Any]
+    status: InboxStatus
+    received_at: datetime
+    available_at: datetime
+    attempts: int
+    locked_by: str | None
+    locked_until: datetime | None
+    finished_at: datetime | None
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
@@ -14,6 +14,7 @@ import aiosqlite
 from storage import migrate as migrations
 from storage.base import StoreError
 from storage.secrets import SecretBox
+from storage.sqlite_inbox import InboxRepo
 from storage.sqlite_people import PeopleRepo
 from storage.sqlite_queues import QueueRepo
 from storage.sqlite_tickets import TicketRepo
@@ -27,8 +28,12 @@ log = logging.getLogger(__name__)
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 
 
-class SqliteTx(PeopleRepo, TicketRepo, QueueRepo):
+class SqliteTx(PeopleRepo, TicketRepo, QueueRepo, InboxRepo):
     """Every repository method of the Tx protocol, bound to one open SQLite transaction."""
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        self._savepoints += 1
+        return self._atomic(f"sp{self._savepoints}")
 
 
 def _backup_to(source: Path, target: Path, busy_timeout: float) -> None:

@@ -23,6 +23,8 @@ from storage.records import (
     Draft,
     Escalation,
     HoursEntry,
+    InboxEntry,
+    InboxStatus,
     Invite,
     OutboxMessage,
     OutboxStatus,
@@ -116,6 +118,7 @@ def contact(row: sqlite3.Row) -> Contact:
         row["language"],
         row["telegram_user_id"],
         from_ts(row["created_at"]),
+        from_ts_opt(row["unreachable_since"]),
     )
 
 
@@ -291,6 +294,28 @@ def outbox(row: sqlite3.Row) -> OutboxMessage:
         status=OutboxStatus(row["status"]),
         locked_by=row["locked_by"],
         locked_until=from_ts_opt(row["locked_until"]),
+        pace_key=row["pace_key"],
+        claims=row["claims"],
+        sent_at=from_ts_opt(row["sent_at"]),
+    )
+
+
+def inbox(row: sqlite3.Row) -> InboxEntry:
+    return InboxEntry(
+        id=row["id"],
+        source=row["source"],
+        key=row["key"],
+        ordering_key=row["ordering_key"],
+        kind=row["kind"],
+        payload=from_json(row["payload"]),
+        status=InboxStatus(row["status"]),
+        received_at=from_ts(row["received_at"]),
+        available_at=from_ts(row["available_at"]),
+        attempts=row["attempts"],
+        locked_by=row["locked_by"],
+        locked_until=from_ts_opt(row["locked_until"]),
+        finished_at=from_ts_opt(row["finished_at"]),
+        error=row["error"],
     )
 
 

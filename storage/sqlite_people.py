@@ -95,6 +95,15 @@ class PeopleRepo(TxBase):
         )
         return c.contact(row)
 
+    async def set_contact_unreachable(self, telegram_user_id: int, since: datetime | None) -> Contact | None:
+        """Mark (since = when) or clear (None) that the Telegram user blocked the bot.
+        Returns: the updated Contact, or None when nobody is linked to that Telegram user."""
+        row = await self._one(
+            "UPDATE contacts SET unreachable_since = ? WHERE telegram_user_id = ? RETURNING *",
+            (c.ts_opt(since), telegram_user_id),
+        )
+        return None if row is None else c.contact(row)
+
     async def add_contract(
         self,
         *,

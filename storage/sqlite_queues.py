@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from storage import sqlite_codec as c
 from storage.base import InvalidValue, NotFound, StaleVersion
-from storage.records import Draft, OutboxMessage, Timer
+from storage.records import Draft, OutboxMessage, OutboxStatus, Timer
 from storage.sqlite_txbase import TxBase, positive_int
 
 _DRAFT_COLUMNS = "chat_id, user_id, step, data, language, updated_at"
 
 # Per (destination, ordering_key) only the oldest undelivered row may go out: a later message to a chat
 # must never overtake an earlier one that is waiting for a retry. A 'sending' row whose lease expired is
-# claimable again (its worker died).
+# claimable again (its worker died). The dispatcher paces itself per pace_key (a platform limit): it skips
+# the lanes that are full and takes at most per_lane rows of each other lane, so one busy Slack channel
+# never fills a round while a client's reply waits.
 _CLAIM_OUTBOX = """
 UPDATE outbox
-SET status = 'sending', locked_by = :worker, locked_until = :until, attempts = attempts + 1
+SET status = 'sending', locked_by = :worker, locked_until = :until, claims = claims + 1
 WHERE id IN (
-    SELECT o.id FROM outbox AS o
-    WHERE o.status IN ('pending', 'sending')
-      AND o.available_at <= :now
-      AND (o.status = 'pending' OR o.locked_until <= :now)
-      AND o.id = (
-          SELECT MIN(o2.id) FROM outbox AS o2
-          WHERE o2.destination = o.destination AND o2.ordering_key = o.ordering_key
-            AND o2.status IN ('pending', 'sending')
-      )
-    ORDER BY o.available_at, o.id
+    SELECT id FROM (
+        SELECT o.id, o.available_at,
+               ROW_NUMBER() OVER (PARTITION BY o.pace_key ORDER BY o.available_at, o.id) AS lane_rank
+        FROM outbox AS o
+        WHERE o.status IN ('pending', 'sending')
+          AND o.available_at <= :now
+          AND (o.status = 'pending' OR o.locked_until <= :now)
+          AND o.id = (
+              SELECT MIN(o2.id) FROM outbox AS o2
+              WHERE o2.destination = o.destination AND o2.ordering_key = o.ordering_key
+                AND o2.status IN ('pending', 'sending')
+          )
+          AND o.pace_key NOT IN (SELECT value FROM json_each(:skip))
+    )
+    WHERE lane_rank <= :per_lane
+    ORDER BY available_at, id
     LIMIT :limit
 )
 RETURNING *
@@ -50,7 +59,8 @@ RETURNING *
 """
 
 
-def _lease_until(now: datetime, lease: float) -> str:
+def lease_until(now: datetime, lease: float) -> str:
+    """The text of now + lease seconds; refuses a lease that is not positive."""
     if lease <= 0:
         raise InvalidValue(f"a lease must be positive seconds, got {lease!r}")
     return c.ts(now + timedelta(seconds=lease))
@@ -140,6 +150,7 @@ class QueueRepo(TxBase):
         at: datetime,
         available_at: datetime | None = None,
         dedupe_key: str | None = None,
+        pace_key: str = "",
     ) -> int | None:
         """Queue a message. Returns: its id, or None when dedupe_key was already queued."""
         if not destination or not kind:
@@ -147,7 +158,7 @@ class QueueRepo(TxBase):
         created = c.ts(at)
         row = await self._one(
             "INSERT INTO outbox (destination, ordering_key, kind, payload, dedupe_key, created_at,"
-            " available_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            " available_at, pace_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             (
                 destination,
                 str(ordering_key),
@@ -156,6 +167,7 @@ class QueueRepo(TxBase):
                 dedupe_key,
                 created,
                 created if available_at is None else c.ts(available_at),
+                pace_key,
             ),
         )
         return None if row is None else int(row["id"])
@@ -165,13 +177,31 @@ class QueueRepo(TxBase):
         row = await self._one("SELECT * FROM outbox WHERE id = ?", (message_id,))
         return None if row is None else c.outbox(row)
 
-    async def claim_outbox(self, now: datetime, worker: str, limit: int, lease: float) -> list[OutboxMessage]:
+    async def claim_outbox(
+        self,
+        now: datetime,
+        worker: str,
+        limit: int,
+        lease: float,
+        *,
+        skip_lanes: Collection[str] = (),
+        per_lane: int | None = None,
+    ) -> list[OutboxMessage]:
         """Lease due rows to worker for lease seconds; per (destination, ordering_key) only the oldest
-        undelivered row is eligible. Returns: claimed rows by available_at then id."""
+        undelivered row is eligible; rows of skip_lanes are left, and at most per_lane rows of one pace_key
+        are taken. Returns: claimed rows by available_at then id."""
         positive_int(limit, "limit")
+        lanes = limit if per_lane is None else positive_int(per_lane, "per_lane")
         rows = await self._all(
             _CLAIM_OUTBOX,
-            {"worker": worker, "until": _lease_until(now, lease), "now": c.ts(now), "limit": limit},
+            {
+                "worker": worker,
+                "until": lease_until(now, lease),
+                "now": c.ts(now),
+                "limit": limit,
+                "skip": json.dumps(sorted(skip_lanes)),
+                "per_lane": lanes,
+            },
         )
         claimed = [c.outbox(r) for r in rows]
         claimed.sort(key=lambda m: (m.available_at, m.id))
@@ -182,21 +212,22 @@ class QueueRepo(TxBase):
         if not rows:
             raise NotFound(f"outbox message {message_id} not found")
 
-    async def mark_sent(self, message_id: int) -> None:
-        """Args: id. Marks the row delivered."""
+    async def mark_sent(self, message_id: int, at: datetime | None = None) -> None:
+        """Args: id, when the platform accepted it. Marks the row delivered."""
         await self._set_outbox(
             message_id,
-            "UPDATE outbox SET status = 'sent', locked_by = NULL, locked_until = NULL, last_error = NULL",
-            (),
+            "UPDATE outbox SET status = 'sent', locked_by = NULL, locked_until = NULL, last_error = NULL, sent_at = ?",
+            (c.ts_opt(at),),
         )
 
-    async def mark_retry(self, message_id: int, available_at: datetime, error: str) -> None:
-        """Args: id, next attempt time, error text. Releases the lease."""
+    async def mark_retry(self, message_id: int, available_at: datetime, error: str, *, counted: bool = True) -> None:
+        """Args: id, next attempt time, error text, whether it was a failed attempt (a rate limit is a wait,
+        not a failure). Releases the lease."""
         await self._set_outbox(
             message_id,
             "UPDATE outbox SET status = 'pending', locked_by = NULL, locked_until = NULL,"
-            " available_at = ?, last_error = ?",
-            (c.ts(available_at), error),
+            " available_at = ?, last_error = ?, attempts = attempts + ?",
+            (c.ts(available_at), error, 1 if counted else 0),
         )
 
     async def mark_dead(self, message_id: int, error: str) -> None:
@@ -206,6 +237,23 @@ class QueueRepo(TxBase):
             "UPDATE outbox SET status = 'dead', locked_by = NULL, locked_until = NULL, last_error = ?",
             (error,),
         )
+
+    async def list_outbox(self, status: OutboxStatus, limit: int = 100) -> list[OutboxMessage]:
+        """Returns: rows in that state, oldest first (the dead letters for `supportbot outbox list --dead`)."""
+        positive_int(limit, "limit")
+        rows = await self._all(
+            "SELECT * FROM outbox WHERE status = ? ORDER BY id LIMIT ?", (OutboxStatus(status).value, limit)
+        )
+        return [c.outbox(r) for r in rows]
+
+    async def requeue_outbox(self, message_id: int, at: datetime) -> bool:
+        """Send a dead row again, from now, with its attempts reset. Returns: False when it is not dead."""
+        rows = await self._all(
+            "UPDATE outbox SET status = 'pending', attempts = 0, available_at = ?, last_error = NULL"
+            " WHERE id = ? AND status = 'dead' RETURNING id",
+            (c.ts(at), message_id),
+        )
+        return bool(rows)
 
     async def prune_outbox(self, before: datetime) -> int:
         """Delete sent and dead rows created before the bound (their dedupe keys are forgotten with them).
@@ -254,7 +302,7 @@ class QueueRepo(TxBase):
         positive_int(limit, "limit")
         rows = await self._all(
             _CLAIM_TIMERS,
-            {"worker": worker, "until": _lease_until(now, lease), "now": c.ts(now), "limit": limit},
+            {"worker": worker, "until": lease_until(now, lease), "now": c.ts(now), "limit": limit},
         )
         claimed = [c.timer(r) for r in rows]
         claimed.sort(key=lambda t: (t.due_at, t.id))

@@ -108,6 +108,7 @@ class TicketRepo(TxBase):
             "since_text": ticket.since_text,
             "onsite_details": ticket.onsite_details,
             "telegram_chat_id": ticket.telegram_chat_id,
+            "slack_channel": ticket.slack_channel,
             "opened_at": opened,
             "clock_started_at": c.ts_opt(ticket.clock_started_at),
             "response_due_at": c.ts_opt(ticket.response_due_at),
@@ -153,9 +154,12 @@ class TicketRepo(TxBase):
         client_id: int | None = None,
         assignee: int | None = None,
         *,
+        contact_id: int | None = None,
         limit: int | None = None,
+        newest: int | None = None,
     ) -> list[Ticket]:
-        """Args: optional filters, optional row limit. Returns: matching tickets by opened_at then id."""
+        """Args: optional filters, optional row limit, or `newest`: only the newest N, newest first.
+        Returns: matching tickets by opened_at then id (or newest first)."""
         where: list[str] = []
         params: list[Any] = []
         if status is not None:
@@ -171,10 +175,34 @@ class TicketRepo(TxBase):
         if assignee is not None:
             where.append("assignee_id = ?")
             params.append(assignee)
+        if contact_id is not None:
+            where.append("contact_id = ?")
+            params.append(contact_id)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        params.append(-1 if limit is None else positive_int(limit, "limit"))
-        rows = await self._all(f"SELECT * FROM tickets{clause} ORDER BY opened_at, id LIMIT ?", params)
+        if newest is not None:
+            params.append(positive_int(newest, "newest"))
+            rows = await self._all(f"SELECT * FROM tickets{clause} ORDER BY opened_at DESC, id DESC LIMIT ?", params)
+        else:
+            params.append(-1 if limit is None else positive_int(limit, "limit"))
+            rows = await self._all(f"SELECT * FROM tickets{clause} ORDER BY opened_at, id LIMIT ?", params)
         return [c.ticket(r) for r in rows]
+
+    async def has_unrecorded_card(self, channel: str) -> bool:
+        """Whether a ticket routed to channel has a card whose place (ts) is not recorded yet."""
+        row = await self._one(
+            "SELECT 1 FROM tickets WHERE slack_channel = ? AND slack_ts IS NULL AND status != 'closed' LIMIT 1",
+            (channel,),
+        )
+        return row is not None
+
+    async def find_client_ticket_by_suffix(self, client_id: int, suffix: str) -> Ticket | None:
+        """The company's newest ticket whose number ends with suffix ("-000124"), or None."""
+        pattern = suffix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        row = await self._one(
+            "SELECT * FROM tickets WHERE client_id = ? AND number LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT 1",
+            (client_id, "%" + pattern),
+        )
+        return None if row is None else c.ticket(row)
 
     async def list_response_due(self, before: datetime, limit: int = 100) -> list[Ticket]:
         """Args: bound, limit. Returns: unanswered tickets with response_due_at <= before, soonest first."""

@@ -34,6 +34,7 @@ class TxBase:
         self._db = db
         self._box = box
         self._open = True
+        self._savepoints = 0
 
     def _close(self) -> None:
         self._open = False

@@ -67,6 +67,11 @@ class PeopleTx(Protocol):
         """Args: contact, Telegram user. Returns: updated Contact. Raises NotFound, DuplicateError."""
         ...
 
+    async def set_contact_unreachable(self, telegram_user_id: int, since: datetime | None) -> Contact | None:
+        """Mark (since = when) or clear (None) that the Telegram user blocked the bot.
+        Returns: the updated Contact, or None when nobody is linked to that Telegram user."""
+        ...
+
     # --- contracts, hours, products -------------------------------------------------------------------
     async def add_contract(
         self,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from storage.records import (
     Draft,
     OutboxMessage,
+    OutboxStatus,
     Timer,
 )
 
@@ -65,25 +66,46 @@ class QueueTx(Protocol):
         at: datetime,
         available_at: datetime | None = None,
         dedupe_key: str | None = None,
+        pace_key: str = "",
     ) -> int | None:
-        """Queue a message. Returns: its id, or None when dedupe_key was already queued."""
+        """Queue a message (pace_key: the platform limit it counts against).
+        Returns: its id, or None when dedupe_key was already queued."""
         ...
 
     async def get_outbox(self, message_id: int) -> OutboxMessage | None:
         """Args: id. Returns: the row or None."""
         ...
 
-    async def claim_outbox(self, now: datetime, worker: str, limit: int, lease: float) -> list[OutboxMessage]:
+    async def claim_outbox(
+        self,
+        now: datetime,
+        worker: str,
+        limit: int,
+        lease: float,
+        *,
+        skip_lanes: Collection[str] = (),
+        per_lane: int | None = None,
+    ) -> list[OutboxMessage]:
         """Lease due rows to worker for lease seconds; per (destination, ordering_key) only the oldest
-        undelivered row is eligible. Returns: claimed rows by available_at then id."""
+        undelivered row is eligible; rows of skip_lanes are left, and at most per_lane rows of one pace_key
+        are taken. Returns: claimed rows by available_at then id."""
         ...
 
-    async def mark_sent(self, message_id: int) -> None:
-        """Args: id. Marks the row delivered."""
+    async def mark_sent(self, message_id: int, at: datetime | None = None) -> None:
+        """Args: id, when the platform accepted it. Marks the row delivered."""
         ...
 
-    async def mark_retry(self, message_id: int, available_at: datetime, error: str) -> None:
-        """Args: id, next attempt time, error text. Releases the lease."""
+    async def mark_retry(self, message_id: int, available_at: datetime, error: str, *, counted: bool = True) -> None:
+        """Args: id, next attempt time, error text, whether it was a failed attempt (a rate limit is a wait,
+        not a failure). Releases the lease."""
+        ...
+
+    async def list_outbox(self, status: OutboxStatus, limit: int = 100) -> list[OutboxMessage]:
+        """Returns: rows in that state, oldest first (the dead letters for `supportbot outbox list --dead`)."""
+        ...
+
+    async def requeue_outbox(self, message_id: int, at: datetime) -> bool:
+        """Send a dead row again, from now, with its attempts reset. Returns: False when it is not dead."""
         ...
 
     async def mark_dead(self, message_id: int, error: str) -> None:

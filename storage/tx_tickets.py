@@ -49,9 +49,20 @@ class TicketTx(Protocol):
         client_id: int | None = None,
         assignee: int | None = None,
         *,
+        contact_id: int | None = None,
         limit: int | None = None,
+        newest: int | None = None,
     ) -> list[Ticket]:
-        """Args: optional filters, optional row limit. Returns: matching tickets by opened_at then id."""
+        """Args: optional filters, optional row limit, or `newest`: only the newest N, newest first.
+        Returns: matching tickets by opened_at then id (or newest first)."""
+        ...
+
+    async def has_unrecorded_card(self, channel: str) -> bool:
+        """Whether a ticket routed to channel has a card whose place (ts) is not recorded yet."""
+        ...
+
+    async def find_client_ticket_by_suffix(self, client_id: int, suffix: str) -> Ticket | None:
+        """The company's newest ticket whose number ends with suffix ("-000124"), or None."""
         ...
 
     async def list_response_due(self, before: datetime, limit: int = 100) -> list[Ticket]:

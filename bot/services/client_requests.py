@@ -15,7 +15,7 @@ from bot.domain.types import TicketStatus
 from bot.services.context import Services
 from bot.services.desk_common import CLIENT, DeskError
 from bot.services.escalation import request_in_tx
-from bot.services.identity import Profile, load_profile, send, unknown_user
+from bot.services.identity import ClientTurn, Profile, unknown_user
 from bot.services.intake import arm_expiry
 from bot.services.intake_render import Renderer
 from storage import Tx
@@ -34,13 +34,12 @@ __all__ = [
     "ticket_detail",
 ]
 
-TELEGRAM = "telegram"
 ESCALATE = "escalate"  # the draft kind while /escalar waits for the reason
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING_CLIENT)
 _LISTED = (*OPEN_STATUSES, TicketStatus.RESOLVED)
 _TITLE_CHARS = 60
 _NUMBER = re.compile(r"^[A-Za-z0-9]{1,10}-\d{4}-\d{1,6}$")
-_Body = Callable[[Tx, Profile, Renderer, datetime], Awaitable[Reply | None]]
+_Body = Callable[[ClientTurn, Profile], Awaitable[Reply | None]]
 
 
 async def find_ticket(tx: Tx, profile: Profile, text: str) -> Ticket | None:
@@ -49,9 +48,7 @@ async def find_ticket(tx: Tx, profile: Profile, text: str) -> Ticket | None:
     if _NUMBER.match(wanted):
         ticket = await tx.get_ticket_by_number(wanted)
     elif wanted.isdigit() and len(wanted) <= 6:
-        suffix = f"-{int(wanted):06d}"
-        mine = await tx.list_tickets(client_id=profile.client.id)
-        ticket = next((t for t in reversed(mine) if t.number.endswith(suffix)), None)
+        ticket = await tx.find_client_ticket_by_suffix(profile.client.id, f"-{int(wanted):06d}")
     else:
         return None
     if ticket is None or ticket.client_id != profile.client.id:
@@ -63,55 +60,46 @@ def _example(services: Services, now: datetime) -> str:
     return f"{services.settings.ticket_prefix}-{now.year}-000123"
 
 
-async def _run(services: Services, update_key: str, chat_id: int, user_id: int, lang: str, body: _Body) -> None:
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
-            return
-        profile = await load_profile(tx, user_id, today)
-        if profile is None:
-            await unknown_user(tx, services, chat_id, lang)
-        else:
-            renderer = Renderer.for_services(services, lang, client=profile.client.name, name=profile.first_name)
-            reply = await body(tx, profile, renderer, now)
-            if reply is not None:
-                await send(tx, chat_id, renderer, reply, now)
-    services.wake_delivery()
+async def _answer(t: ClientTurn, body: _Body) -> None:
+    """A linked client's question gets the body's reply; a stranger gets the contact card (P-CONTACT-1)."""
+    if t.profile is None:
+        await unknown_user(t)
+        return
+    reply = await body(t, t.profile)
+    if reply is not None:
+        await t.say(reply)
 
 
-async def my_tickets(services: Services, *, update_key: str, chat_id: int, user_id: int, lang: str) -> None:
+async def my_tickets(t: ClientTurn) -> None:
     """`/mis_tickets`: the company's open and resolved tickets, newest first."""
 
-    async def body(tx: Tx, profile: Profile, r: Renderer, now: datetime) -> Reply:
-        tickets = await tx.list_tickets(status=_LISTED, client_id=profile.client.id)
+    async def body(t: ClientTurn, profile: Profile) -> Reply:
+        tickets = await t.tx.list_tickets(status=_LISTED, client_id=profile.client.id, newest=20)
         if not tickets:
             return Reply((Msg("tickets.empty"),))
         items = [
             Msg(
                 "tickets.item",
                 {
-                    "ticket": t.number,
-                    "status": Msg(f"tickets.status.{t.status.value}"),
-                    "title": excerpt(t.description, _TITLE_CHARS),
+                    "ticket": tk.number,
+                    "status": Msg(f"tickets.status.{tk.status.value}"),
+                    "title": excerpt(tk.description, _TITLE_CHARS),
                 },
             )
-            for t in reversed(tickets[-20:])
+            for tk in tickets
         ]
         return Reply((Msg("tickets.title"), *items))
 
-    await _run(services, update_key, chat_id, user_id, lang, body)
+    await _answer(t, body)
 
 
-async def ticket_detail(
-    services: Services, *, update_key: str, chat_id: int, user_id: int, lang: str, argument: str
-) -> None:
+async def ticket_detail(t: ClientTurn, argument: str) -> None:
     """`/ticket N`: status, assignee and deadline of one of the company's tickets."""
 
-    async def body(tx: Tx, profile: Profile, r: Renderer, now: datetime) -> Reply:
+    async def body(t: ClientTurn, profile: Profile) -> Reply:
         if not argument.strip():
-            return Reply((Msg("tickets.usage", {"example": _example(services, now)}),))
-        ticket = await find_ticket(tx, profile, argument)
+            return Reply((Msg("tickets.usage", {"example": _example(t.services, t.now)}),))
+        ticket = await find_ticket(t.tx, profile, argument)
         if ticket is None:
             return Reply((Msg("tickets.not_found", {"ticket": argument.strip()[:40]}),))
         lines = [
@@ -127,85 +115,84 @@ async def ticket_detail(
                 },
             )
         ]
-        agent = None if ticket.assignee_id is None else await tx.get_agent(ticket.assignee_id)
+        agent = None if ticket.assignee_id is None else await t.tx.get_agent(ticket.assignee_id)
         if agent is not None:
             lines.append(Msg("tickets.detail_assignee", {"agent": agent.name}))
         else:
             lines.append(Msg("tickets.detail_unassigned"))
         return Reply(tuple(lines))
 
-    await _run(services, update_key, chat_id, user_id, lang, body)
+    await _answer(t, body)
 
 
-async def escalate(
-    services: Services, *, update_key: str, chat_id: int, user_id: int, lang: str, argument: str
-) -> None:
+async def escalate(t: ClientTurn, argument: str) -> None:
     """`/escalar N` (P-ESC-1): asks why, remembering the ticket in the chat's draft."""
 
-    async def body(tx: Tx, profile: Profile, r: Renderer, now: datetime) -> Reply:
+    async def body(t: ClientTurn, profile: Profile) -> Reply:
         if not argument.strip():
-            return Reply((Msg("escalation.usage", {"example": _example(services, now)}),))
-        ticket = await find_ticket(tx, profile, argument)
+            return Reply((Msg("escalation.usage", {"example": _example(t.services, t.now)}),))
+        ticket = await find_ticket(t.tx, profile, argument)
         if ticket is None:
             return Reply((Msg("tickets.not_found", {"ticket": argument.strip()[:40]}),))
         if ticket.status not in OPEN_STATUSES:
             return Reply((Msg("escalation.not_allowed", {"ticket": ticket.number}),))
-        draft = await tx.save_draft(
-            chat_id,
-            user_id=user_id,
+        t.draft = await t.tx.save_draft(
+            t.chat_id,
+            user_id=t.user_id,
             step="escalate_reason",
             data={"kind": ESCALATE, "ticket_id": ticket.id},
-            language=lang,
-            at=now,
+            language=t.lang,
+            at=t.now,
         )
-        await arm_expiry(tx, services, draft, now)
+        await arm_expiry(t.tx, t.services, t.draft, t.now)
         return Reply((Msg("escalation.reason_prompt"),))
 
-    await _run(services, update_key, chat_id, user_id, lang, body)
+    await _answer(t, body)
 
 
-async def escalate_reason(
-    services: Services, *, update_key: str, chat_id: int, user_id: int, lang: str, reason: str
-) -> None:
+async def escalate_reason(t: ClientTurn, reason: str) -> None:
     """The reason: an escalation request for the next level's managers to decide in Slack (P-ESC-2)."""
 
-    async def body(tx: Tx, profile: Profile, r: Renderer, now: datetime) -> Reply | None:
-        draft = await tx.get_draft(chat_id)
+    async def body(t: ClientTurn, profile: Profile) -> Reply | None:
+        draft = t.draft
         if draft is None or draft.data.get("kind") != ESCALATE:
             return None
         if not reason.strip():
             return Reply((Msg("bad_input.expected_text"), Msg("escalation.reason_prompt")))
-        await tx.delete_draft(chat_id)
+        await t.tx.delete_draft(t.chat_id)
+        t.draft = None
         ticket_id = int(draft.data["ticket_id"])
-        ticket = await tx.get_ticket(ticket_id)
+        ticket = await t.tx.get_ticket(ticket_id)
         number = ticket.number if ticket is not None else "?"
         try:
             # The desk's use case: request row, audit, DM to the managers, thread note, the client told.
-            # It checks everything before its first write, so a refusal leaves nothing half-done.
-            await request_in_tx(
-                tx,
-                services,
-                ticket_id=ticket_id,
-                requested_by_kind=CLIENT,
-                requested_by_id=str(user_id),
-                reason=reason.strip()[:2000],
-                new_severity=None,
-                at=now,
-            )
+            # In a savepoint: a refusal undoes whatever it wrote, and the client is told why.
+            async with t.tx.savepoint():
+                await request_in_tx(
+                    t.tx,
+                    t.services,
+                    ticket_id=ticket_id,
+                    requested_by_kind=CLIENT,
+                    requested_by_id=str(t.user_id),
+                    reason=reason.strip()[:2000],
+                    new_severity=None,
+                    at=t.now,
+                )
         except (DomainError, DeskError):
             return Reply((Msg("escalation.not_allowed", {"ticket": number}),))
         return None
 
-    await _run(services, update_key, chat_id, user_id, lang, body)
+    await _answer(t, body)
 
 
-async def policy(services: Services, *, update_key: str, chat_id: int, user_id: int, lang: str) -> None:
+async def policy(t: ClientTurn) -> None:
     """`/poliza` (P-POL-8): number, tier, validity, products covered, hours used and left."""
 
-    async def body(tx: Tx, profile: Profile, r: Renderer, now: datetime) -> Reply:
+    async def body(t: ClientTurn, profile: Profile) -> Reply:
         contract = profile.domain_contract()
         if contract is None:
             return Reply((Msg("contract.none"),))
+        services, lang = t.services, t.lang
         cert = certificate(contract, [o.product for o in profile.options()], rules=services.tiers)
         products = ", ".join(p.name for p in cert.products) or "—"
         lines = [
@@ -214,8 +201,8 @@ async def policy(services: Services, *, update_key: str, chat_id: int, user_id: 
                 {
                     "number": cert.number,
                     "tier": Msg(f"tier.{cert.tier.value}"),
-                    "valid_from": long_date(cert.starts_on, r.lang, catalogue=services.catalogue),
-                    "valid_until": long_date(cert.ends_on, r.lang, catalogue=services.catalogue),
+                    "valid_from": long_date(cert.starts_on, lang, catalogue=services.catalogue),
+                    "valid_until": long_date(cert.ends_on, lang, catalogue=services.catalogue),
                     "hours_left": hours_number(float(contract.hours_left)),
                     "hours_total": hours_number(float(contract.hours_total)),
                     "products": products,
@@ -234,28 +221,18 @@ async def policy(services: Services, *, update_key: str, chat_id: int, user_id: 
             )
         return Reply(tuple(lines))
 
-    await _run(services, update_key, chat_id, user_id, lang, body)
+    await _answer(t, body)
 
 
-async def contact_card(services: Services, *, update_key: str, chat_id: int, lang: str) -> None:
+async def contact_card(t: ClientTurn) -> None:
     """`/contacto` (P-CONTACT-1): phones, e-mail and office hours, to anyone."""
-    await _static(services, update_key, chat_id, lang, "contact.card")
+    await t.say(Reply((Msg("contact.card"),)), renderer=Renderer.for_services(t.services, t.lang))
 
 
-async def help_text(services: Services, *, update_key: str, chat_id: int, user_id: int, lang: str) -> None:
+async def help_text(t: ClientTurn) -> None:
     """`/ayuda`: what the bot can do (an unknown user hears how to get an invite instead, P-CONTACT-1)."""
 
-    async def body(tx: Tx, profile: Profile, r: Renderer, now: datetime) -> Reply:
+    async def body(t: ClientTurn, profile: Profile) -> Reply:
         return Reply((Msg("commands.help"),))
 
-    await _run(services, update_key, chat_id, user_id, lang, body)
-
-
-async def _static(services: Services, update_key: str, chat_id: int, lang: str, key: str) -> None:
-    now = services.clock()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
-            return
-        renderer = Renderer.for_services(services, lang)
-        await send(tx, chat_id, renderer, Reply((Msg(key),)), now)
-    services.wake_delivery()
+    await _answer(t, body)

@@ -12,7 +12,7 @@ from bot.domain.contracts import TierRules
 from bot.domain.types import Severity
 from bot.i18n import Catalogue
 from bot.settings import Settings
-from storage import Store
+from storage import SecretBox, Store
 
 
 def _nothing() -> None:
@@ -29,6 +29,7 @@ class Services:
     tiers: TierRules
     targets: dict[Severity, timedelta]
     catalogue: Catalogue
+    box: SecretBox  # encrypts what clients type at a password step (P-IN-3) and opens it for the assignee
     clock: Clock = utcnow
     # Called after a transaction that queued outbox rows or timers, so they go out now, not at the next poll.
     wake_delivery: Callable[[], None] = field(default=_nothing)

@@ -13,6 +13,7 @@ from bot.domain import lifecycle
 from bot.domain.errors import AlreadyClaimed
 from bot.domain.types import TicketStatus
 from bot.i18n import Safe
+from bot.inbox import NotYet
 from bot.services import outbox
 from bot.services.context import Services
 from bot.services.desk_common import (
@@ -24,10 +25,11 @@ from bot.services.desk_common import (
     agent_text,
     audit,
     load,
+    notify_client,
     require_agent,
 )
 from bot.services.desk_deadline import SLA_BREACH, SLA_WARNING, response_taken
-from storage import StaleVersion as StoreStale
+from bot.services.events import ThreadMessage
 from storage import Tx
 from storage.records import Agent, Ticket
 
@@ -37,7 +39,6 @@ __all__ = [
     "ClaimResult",
     "RelayOutcome",
     "claim",
-    "find_ticket_by_thread",
     "relay_agent_reply",
     "request_credentials",
     "require_assignee",
@@ -68,26 +69,13 @@ async def require_assignee(tx: Tx, view: TicketView, slack_user_id: str) -> Agen
     return agent
 
 
-async def claim(services: Services, *, ticket_id: int, slack_user_id: str) -> ClaimResult:
+async def claim(tx: Tx, services: Services, *, ticket_id: int, slack_user_id: str, at: datetime) -> ClaimResult:
     """ "Tomar": the first registered agent becomes the assignee; the claim is the first response (P-SLA-6).
 
-    Two presses at once: both may read version n, only one compare-and-set wins; the other rolls back
-    and gets AlreadyTaken naming the winner. Raises NotAnAgent, AlreadyTaken, IllegalTransition, TicketGone.
+    Two presses at once are handled one after the other (one card, one inbox ordering key): the second finds
+    the ticket taken. Across replicas the compare-and-set on the version decides, and the loser's event is
+    handled again. Raises NotAnAgent, AlreadyTaken (naming the winner), IllegalTransition, TicketGone.
     """
-    try:
-        async with services.store.transaction() as tx:
-            result = await _claim(tx, services, ticket_id, slack_user_id, services.clock())
-    except StoreStale:
-        async with services.store.transaction() as tx:
-            view = await load(tx, ticket_id)
-        if view.assignee is None:
-            raise
-        raise AlreadyTaken(view.assignee) from None
-    services.wake_delivery()
-    return result
-
-
-async def _claim(tx: Tx, services: Services, ticket_id: int, slack_user_id: str, at: datetime) -> ClaimResult:
     agent = await require_agent(tx, slack_user_id)
     view = await load(tx, ticket_id)
     ticket = view.ticket
@@ -114,41 +102,32 @@ async def _claim(tx: Tx, services: Services, ticket_id: int, slack_user_id: str,
     text = agent_text(
         services, "desk.thread.claimed", who=Safe(f"<@{agent.slack_user_id}>"), taken=words, verdict=verdict
     )
-    await outbox.slack_card(tx, ticket_id, at=at)
-    await outbox.slack_thread(tx, ticket_id, text, at=at)
-    if ticket.telegram_chat_id is not None:
-        msg = services.catalogue.t(view.language, "tickets.claimed", agent=agent.name, ticket=ticket.number)
-        await outbox.telegram_send(tx, ticket.telegram_chat_id, msg, at=at)
+    await outbox.slack_card(tx, updated, at=at)
+    await outbox.slack_thread(tx, updated, text, at=at)
+    await notify_client(tx, view, services, "tickets.claimed", at=at, agent=agent.name)
     return ClaimResult(updated, agent, met)
 
 
-async def request_credentials(services: Services, *, ticket_id: int, slack_user_id: str, channel: str) -> int:
+async def request_credentials(
+    tx: Tx, services: Services, *, ticket_id: int, slack_user_id: str, channel: str, at: datetime
+) -> int:
     """ "Ver acceso remoto": queue an ephemeral, to the assignee only, that the sender fills with the decrypted
     passwords at send time (so no password is ever stored in clear in the outbox). Each reveal is audited.
     Returns: how many credentials the ticket holds. Raises NotAnAgent, NotTheAssignee, TicketGone."""
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        view = await load(tx, ticket_id)
-        agent = await require_assignee(tx, view, slack_user_id)
-        credentials = await tx.get_credentials(ticket_id)
-        await audit(
-            tx,
-            ticket_id,
-            at,
-            AGENT,
-            slack_user_id,
-            "credentials_revealed",
-            agent_id=agent.id,
-            credential_ids=[c.id for c in credentials],
-        )
-        await tx.enqueue(
-            outbox.SLACK,
-            f"user:{slack_user_id}",
-            outbox.SLACK_EPHEMERAL,
-            {"channel": channel, "user": slack_user_id, "text": "", "credentials_of": ticket_id},
-            at=at,
-        )
-    services.wake_delivery()
+    view = await load(tx, ticket_id)
+    agent = await require_assignee(tx, view, slack_user_id)
+    credentials = await tx.get_credentials(ticket_id)
+    await audit(
+        tx,
+        ticket_id,
+        at,
+        AGENT,
+        slack_user_id,
+        "credentials_revealed",
+        agent_id=agent.id,
+        credential_ids=[c.id for c in credentials],
+    )
+    await outbox.slack_ephemeral(tx, channel, slack_user_id, "", at=at, credentials_of=ticket_id)
     return len(credentials)
 
 
@@ -158,7 +137,6 @@ class RelayOutcome(StrEnum):
     SENT = "sent"  # reached the client on Telegram
     INTERNAL = "internal"  # internal note (prefix) or another agent talking: stays in Slack
     REFUSED = "refused"  # the author has no role: nothing reaches the client
-    DUPLICATE = "duplicate"  # a retried event
     NOT_A_TICKET = "not_a_ticket"  # not a card's thread, or the ticket is closed / has no client chat
 
 
@@ -175,34 +153,19 @@ def slack_to_plain(text: str) -> str:
     return html.unescape(text).strip()
 
 
-async def find_ticket_by_thread(tx: Tx, channel: str, thread_ts: str) -> Ticket | None:
-    """The ticket whose card is the parent of a thread (open tickets only)."""
-    ticket = await tx.get_ticket_by_card(channel, thread_ts)
-    return ticket if ticket is not None and ticket.status in _OPEN else None
-
-
-async def relay_agent_reply(
-    services: Services, *, event_id: str, channel: str, thread_ts: str, slack_user_id: str, text: str
-) -> RelayOutcome:
+async def relay_agent_reply(tx: Tx, services: Services, message: ThreadMessage, at: datetime) -> RelayOutcome:
     """Thread bridge: the assignee's reply reaches the client; a reply starting with INTERNAL_NOTE_PREFIX,
     or written by another agent, stays internal; a user without a role reaches nobody (audited).
-    A retried event (same event_id) does nothing the second time."""
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        outcome = await _relay(tx, services, event_id, channel, thread_ts, slack_user_id, text, at)
-    if outcome is RelayOutcome.SENT:
-        services.wake_delivery()
-    return outcome
-
-
-async def _relay(
-    tx: Tx, services: Services, event_id: str, channel: str, thread_ts: str, user: str, text: str, at: datetime
-) -> RelayOutcome:
-    if not await tx.mark_processed("slack_event", event_id, at):
-        return RelayOutcome.DUPLICATE
-    ticket = await find_ticket_by_thread(tx, channel, thread_ts)
+    Raises NotYet when the thread may belong to a card whose place is not recorded yet: the reply waits
+    in the inbox until it is, and is never dropped."""
+    ticket = await tx.get_ticket_by_card(message.channel, message.thread_ts)
     if ticket is None:
+        if await tx.has_unrecorded_card(message.channel):
+            raise NotYet(2.0, f"a card in {message.channel} is not recorded yet")
         return RelayOutcome.NOT_A_TICKET
+    if ticket.status not in _OPEN:
+        return RelayOutcome.NOT_A_TICKET
+    user, text = message.user, message.text
     try:
         agent = await require_agent(tx, user)
     except NotAnAgent:
@@ -218,9 +181,15 @@ async def _relay(
     view = await load(tx, ticket.id)
     for n, start in enumerate(range(0, len(plain), TELEGRAM_CHUNK)):
         chunk = plain[start : start + TELEGRAM_CHUNK]
-        msg = services.catalogue.t(
-            view.language, "tickets.agent_message", agent=agent.name, ticket=ticket.number, text=chunk
+        await notify_client(
+            tx,
+            view,
+            services,
+            "tickets.agent_message",
+            at=at,
+            dedupe_key=f"relay:{message.channel}:{message.ts}:{n}",
+            agent=agent.name,
+            text=chunk,
         )
-        await outbox.telegram_send(tx, ticket.telegram_chat_id, msg, at=at, dedupe_key=f"relay:{event_id}:{n}")
     await audit(tx, ticket.id, at, AGENT, user, "agent_replied", chars=len(plain))
     return RelayOutcome.SENT

@@ -27,11 +27,13 @@ __all__ = [
     "agent_text",
     "audit",
     "client_text",
+    "description_parts",
     "drop_pending_escalation",
     "escape_mrkdwn",
     "load",
     "notify_client",
     "require_agent",
+    "split_for_mrkdwn",
 ]
 
 # Who did something, as written in the audit log and in escalation requests.
@@ -68,6 +70,36 @@ class NotTheClient(DeskError):
 def escape_mrkdwn(value: str) -> str:
     """Slack mrkdwn escaping of user text (LIMITS.md): no mentions, no @channel, no disguised links."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_for_mrkdwn(text: str, limit: int) -> list[str]:
+    """Cut user text into pieces whose mrkdwn-escaped form fits `limit`, never inside an entity."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in text:
+        cost = len(escape_mrkdwn(char))
+        if size + cost > limit and current:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += cost
+    if current or not pieces:
+        pieces.append("".join(current))
+    return pieces
+
+
+CARD_PIECE = 2800  # escaped characters of description per card section (a section holds 3000 with its label)
+CARD_PIECES = 3  # sections of description on the card; the whole card stays well under Slack's ~12,000
+THREAD_PIECE = 3500  # escaped characters per thread message beyond that (a message holds 4000)
+
+
+def description_parts(description: str) -> tuple[list[str], list[str]]:
+    """The description as the card shows it (one post per ticket, as a rule) and, for a very long one,
+    the rest as thread messages. Returns: (card pieces, thread pieces)."""
+    pieces = split_for_mrkdwn(description, CARD_PIECE)
+    card, rest = pieces[:CARD_PIECES], "".join(pieces[CARD_PIECES:])
+    return card, (split_for_mrkdwn(rest, THREAD_PIECE) if rest else [])
 
 
 def agent_text(services: Services, key: str, **params: object) -> str:
@@ -144,14 +176,28 @@ async def notify_client(
     at: datetime,
     keyboard: outbox.Keyboard | None = None,
     dedupe_key: str | None = None,
+    thread_note: str | None = None,
     **params: object,
-) -> None:
-    """Queue a Telegram message to the ticket's client chat, in their language (nothing if no chat)."""
+) -> bool:
+    """Queue a Telegram message about the ticket to its client chat, in their language.
+
+    thread_note is posted in the ticket's thread once Telegram has accepted the message (never before: a
+    reminder is not claimed as sent to a client who blocked the bot). If the message cannot be delivered,
+    the thread is told instead. Returns: False when nothing was queued (no chat, or the client is known to
+    have blocked the bot: the thread is told so now)."""
     chat = view.ticket.telegram_chat_id
     if chat is None:
-        return
+        return False
+    if view.contact is not None and view.contact.unreachable_since is not None:
+        note = agent_text(services, "desk.thread.not_delivered_blocked", name=view.contact.name)
+        await outbox.slack_thread(tx, view.ticket, note, at=at)
+        return False
     text = client_text(services, view.language, key, ticket=view.ticket.number, **params)
-    await outbox.telegram_send(tx, chat, text, at=at, keyboard=keyboard, dedupe_key=dedupe_key)
+    extra: dict[str, object] = {"ticket_id": view.ticket.id}
+    if thread_note:
+        extra["thread_note"] = thread_note
+    await outbox.telegram_send(tx, chat, text, at=at, keyboard=keyboard, dedupe_key=dedupe_key, **extra)
+    return True
 
 
 async def drop_pending_escalation(tx: Tx, view: TicketView, at: datetime, why: str) -> None:

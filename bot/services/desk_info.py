@@ -59,47 +59,44 @@ def reopen_keyboard(services: Services, lang: str, ticket_id: int) -> list[list[
     return [[{"text": label, "data": REOPEN_DATA.format(ticket_id=ticket_id)}]]
 
 
-async def ask_client(services: Services, *, ticket_id: int, slack_user_id: str, question: str) -> Ticket:
+async def ask_client(
+    tx: Tx, services: Services, *, ticket_id: int, slack_user_id: str, question: str, at: datetime
+) -> Ticket:
     """ "Pedir información": the question goes to the client, the ticket waits for them and its SLA clock
     pauses (P-SLA-7); reminders follow on the next business days (P-CLOSE-3).
     Raises NotAnAgent, NotTheAssignee, NoClientChat, IllegalTransition, InvalidInput (empty question)."""
     if not question.strip():
         raise InvalidInput("the question is empty")
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        view = await load(tx, ticket_id)
-        agent = await require_assignee(tx, view, slack_user_id)
-        ticket = view.ticket
-        if ticket.telegram_chat_id is None:
-            raise NoClientChat(ticket.number)
-        lifecycle.apply(view.state(), lifecycle.Action.ASK_CLIENT, expected_version=ticket.version)
-        updated = await tx.update_ticket(ticket_id, ticket.version, status=TicketStatus.WAITING_CLIENT)
-        pause = await tx.open_pause(ticket_id, at, "info_requested")
-        attempts = services.settings.info_reminder_count
-        first = services.calendar.add_business_days(at, 1)
-        await tx.schedule_timer(
-            INFO_REMINDER,
-            first,
-            ticket_id=ticket_id,
-            payload={"attempt": 1, "wait": pause.started_at.isoformat()},
-            dedupe_key=f"{INFO_REMINDER}:{ticket_id}:{pause.id}:1",
-        )
-        await audit(tx, ticket_id, at, AGENT, slack_user_id, "info_requested", question=question.strip())
-        await notify_client(
-            tx,
-            view,
-            services,
-            "tickets.info_requested",
-            at=at,
-            request=question.strip(),
-            remaining=business_days_words(services, view.language, attempts + 1),
-        )
-        text = agent_text(
-            services, "desk.thread.asked", who=Safe(f"<@{agent.slack_user_id}>"), question=question.strip()
-        )
-        await outbox.slack_thread(tx, ticket_id, text, at=at)
-        await outbox.slack_card(tx, ticket_id, at=at)
-    services.wake_delivery()
+    view = await load(tx, ticket_id)
+    agent = await require_assignee(tx, view, slack_user_id)
+    ticket = view.ticket
+    if ticket.telegram_chat_id is None:
+        raise NoClientChat(ticket.number)
+    lifecycle.apply(view.state(), lifecycle.Action.ASK_CLIENT, expected_version=ticket.version)
+    updated = await tx.update_ticket(ticket_id, ticket.version, status=TicketStatus.WAITING_CLIENT)
+    pause = await tx.open_pause(ticket_id, at, "info_requested")
+    attempts = services.settings.info_reminder_count
+    first = services.calendar.add_business_days(at, 1)
+    await tx.schedule_timer(
+        INFO_REMINDER,
+        first,
+        ticket_id=ticket_id,
+        payload={"attempt": 1, "wait": pause.started_at.isoformat()},
+        dedupe_key=f"{INFO_REMINDER}:{ticket_id}:{pause.id}:1",
+    )
+    await audit(tx, ticket_id, at, AGENT, slack_user_id, "info_requested", question=question.strip())
+    await notify_client(
+        tx,
+        view,
+        services,
+        "tickets.info_requested",
+        at=at,
+        request=question.strip(),
+        remaining=business_days_words(services, view.language, attempts + 1),
+    )
+    text = agent_text(services, "desk.thread.asked", who=Safe(f"<@{agent.slack_user_id}>"), question=question.strip())
+    await outbox.slack_thread(tx, updated, text, at=at)
+    await outbox.slack_card(tx, updated, at=at)
     return updated
 
 
@@ -129,8 +126,8 @@ async def on_info_reminder(services: Services, tx: Tx, timer: Timer) -> None:
     )
     await tx.update_ticket(ticket.id, ticket.version)
     now = services.clock()
-    await audit(tx, ticket.id, now, SYSTEM, INFO_REMINDER, "info_reminder", attempt=attempt)
-    await notify_client(
+    # The thread hears "Aviso n de 3 enviado" only once Telegram accepted it (a blocked client is said so).
+    sent = await notify_client(
         tx,
         view,
         services,
@@ -140,10 +137,9 @@ async def on_info_reminder(services: Services, tx: Tx, timer: Timer) -> None:
         attempts=attempts,
         remaining=business_days_words(services, view.language, attempts + 1 - attempt),
         dedupe_key=f"reminder:{timer.id}",
+        thread_note=agent_text(services, "desk.thread.reminder", attempt=attempt, attempts=attempts),
     )
-    await outbox.slack_thread(
-        tx, ticket.id, agent_text(services, "desk.thread.reminder", attempt=attempt, attempts=attempts), at=now
-    )
+    await audit(tx, ticket.id, now, SYSTEM, INFO_REMINDER, "info_reminder", attempt=attempt, queued=sent)
     next_at = services.calendar.add_business_days(timer.due_at, 1)
     kind, payload = (INFO_REMINDER, {"attempt": attempt + 1}) if attempt < attempts else (INFO_CLOSE, {})
     await tx.schedule_timer(
@@ -186,9 +182,14 @@ async def on_info_close(services: Services, tx: Tx, timer: Timer) -> None:
         at=now,
         keyboard=reopen_keyboard(services, view.language, ticket.id),
     )
-    note = agent_text(services, "desk.thread.closed_unanswered", ticket=ticket.number, attempts=attempts)
-    await outbox.slack_thread(tx, ticket.id, note, at=now)
-    await outbox.slack_card(tx, ticket.id, at=now)
+    # P-CLOSE-3 as it happened: a client who blocked the bot was not "unanswering", they were unreachable.
+    unreachable = view.contact is not None and view.contact.unreachable_since is not None
+    key = "desk.thread.closed_unreachable" if unreachable else "desk.thread.closed_unanswered"
+    note = agent_text(services, key, ticket=ticket.number, attempts=attempts)
+    closed = await tx.get_ticket(ticket.id)
+    assert closed is not None
+    await outbox.slack_thread(tx, closed, note, at=now)
+    await outbox.slack_card(tx, closed, at=now)
     if view.assignee is not None:
         await outbox.slack_dm(tx, view.assignee.slack_user_id, note, at=now)
 
@@ -205,7 +206,7 @@ async def resume_from_waiting(tx: Tx, services: Services, ticket_id: int, at: da
     await tx.close_pause(ticket_id, at)
     await tx.cancel_timers(ticket_id, INFO_REMINDER)
     await tx.cancel_timers(ticket_id, INFO_CLOSE)
-    await tx.update_ticket(ticket_id, ticket.version, status=TicketStatus.ASSIGNED)
+    updated = await tx.update_ticket(ticket_id, ticket.version, status=TicketStatus.ASSIGNED)
     await audit(tx, ticket_id, at, CLIENT, str(ticket.telegram_chat_id), "client_answered")
-    await outbox.slack_card(tx, ticket_id, at=at)
+    await outbox.slack_card(tx, updated, at=at)
     return True

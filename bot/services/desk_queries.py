@@ -6,31 +6,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.types import Role, TicketStatus
-from bot.services import outbox
 from bot.services.context import Services
 from bot.services.desk_common import NotTheAssignee, load, require_agent
 from bot.services.desk_deadline import business_left, response_taken
 from storage import Tx
-from storage.records import Contract, Credential, Ticket
+from storage.records import Attachment, Contract, Credential, Ticket
 
 __all__ = [
-    "HOME",
-    "UPDATE",
     "CardFacts",
     "HomeFacts",
     "HomeItem",
     "card_facts",
-    "first_time",
+    "card_place",
     "home_facts",
     "precheck",
-    "queue_ephemeral",
-    "queue_home",
-    "queue_update",
+    "read_attachment",
+    "read_card",
+    "read_credentials",
     "revealed_credentials",
 ]
-
-HOME = "home"  # {user}: publish the user's App Home from the store
-UPDATE = "update"  # {channel, ts, text}: replace a message we posted (a decided escalation's buttons)
 _OPEN = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING_CLIENT)
 
 
@@ -118,46 +112,42 @@ async def home_facts(services: Services, slack_user_id: str) -> HomeFacts:
     return HomeFacts(True, [item(t) for t in mine], [item(t) for t in unclaimed])
 
 
-async def first_time(services: Services, source: str, key: str) -> bool:
-    """Remember a Slack action or event id; False when it was seen before (a replay does nothing twice)."""
-    async with services.store.transaction() as tx:
-        return await tx.mark_processed(source, key, services.clock())
-
-
-async def queue_ephemeral(services: Services, channel: str, user: str, text: str) -> None:
-    """An answer only `user` sees (refusals, "ya lo tomó @x"), sent after the ack by the dispatcher."""
-    async with services.store.transaction() as tx:
-        await outbox.slack_ephemeral(tx, channel, user, text, at=services.clock())
-    services.wake_delivery()
-
-
-async def queue_home(services: Services, user: str) -> None:
-    """Publish the user's App Home (rendered from the store when sent)."""
-    async with services.store.transaction() as tx:
-        await tx.enqueue(outbox.SLACK, f"user:{user}", HOME, {"user": user}, at=services.clock())
-    services.wake_delivery()
-
-
-async def queue_update(services: Services, channel: str, ts: str, text: str) -> None:
-    """Replace a message the bot posted (e.g. the Aprobar / Rechazar DM once decided)."""
-    async with services.store.transaction() as tx:
-        await tx.enqueue(
-            outbox.SLACK,
-            f"msg:{channel}:{ts}",
-            UPDATE,
-            {"channel": channel, "ts": ts, "text": text},
-            at=services.clock(),
-        )
-    services.wake_delivery()
-
-
-async def precheck(services: Services, *, ticket_id: int, slack_user_id: str, escalation: bool = False) -> Ticket:
+async def precheck(tx: Tx, *, ticket_id: int, slack_user_id: str, escalation: bool = False) -> Ticket:
     """Before a modal opens: the caller must be the assignee (or, to escalate, a manager too), so nobody fills
     a form only to be refused. Returns: the ticket. Raises NotAnAgent, NotTheAssignee, TicketGone."""
+    view = await load(tx, ticket_id)
+    agent = await require_agent(tx, slack_user_id)
+    manager = agent.role in (Role.QUALITY_MANAGER, Role.OPERATIONS_MANAGER)
+    if view.ticket.assignee_id != agent.id and not (escalation and manager):
+        raise NotTheAssignee(view.assignee)
+    return view.ticket
+
+
+# --- what the Slack senders read at send time (each in its own short read transaction) -------------------
+async def read_card(services: Services, ticket_id: int) -> CardFacts:
+    """The card as it must look now. Raises TicketGone."""
     async with services.store.transaction() as tx:
-        view = await load(tx, ticket_id)
-        agent = await require_agent(tx, slack_user_id)
-        manager = agent.role in (Role.QUALITY_MANAGER, Role.OPERATIONS_MANAGER)
-        if view.ticket.assignee_id != agent.id and not (escalation and manager):
-            raise NotTheAssignee(view.assignee)
-        return view.ticket
+        return await card_facts(tx, services, ticket_id)
+
+
+async def card_place(services: Services, ticket_id: int) -> tuple[str, str] | None:
+    """(channel, ts) of the ticket's card, or None while it is not posted."""
+    async with services.store.transaction() as tx:
+        ticket = await tx.get_ticket(ticket_id)
+    if ticket is None or not ticket.slack_ts or not ticket.slack_channel:
+        return None
+    return ticket.slack_channel, ticket.slack_ts
+
+
+async def read_attachment(services: Services, ticket_id: int, attachment_id: int) -> Attachment | None:
+    """One of the ticket's attachments, or None."""
+    async with services.store.transaction() as tx:
+        return next((a for a in await tx.list_attachments(ticket_id) if a.id == attachment_id), None)
+
+
+async def read_credentials(services: Services, ticket_id: int) -> tuple[str | None, list[Credential]]:
+    """The ticket's number and decrypted credentials for the reveal ephemeral, read at send time (the reveal
+    was audited when it was asked for; nothing in clear ever rests in the outbox)."""
+    async with services.store.transaction() as tx:
+        ticket, credentials = await revealed_credentials(tx, ticket_id)
+    return (None if ticket is None else ticket.number), credentials

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +36,12 @@ from storage.records import Contract, Ticket, Timer
 __all__ = [
     "MAX_HOURS",
     "RESOLVED_AUTOCLOSE",
+    "DeskTap",
     "ResolveResult",
     "client_confirm",
     "client_rate",
     "client_reopen",
+    "client_tap",
     "on_resolved_autoclose",
     "resolve",
     "solution_keyboard",
@@ -75,6 +78,7 @@ def _minutes(hours: Decimal) -> int:
 
 
 async def resolve(
+    tx: Tx,
     services: Services,
     *,
     ticket_id: int,
@@ -82,6 +86,7 @@ async def resolve(
     solution: str,
     hours: Mapping[HoursKind, Decimal],
     charged: bool,
+    at: datetime,
 ) -> ResolveResult:
     """ "Resolver" (P-CLOSE-1): the assignee records the solution and the hours worked. Charged hours come
     off the contract (P-POL-5/6: remote from the yearly budget, advice from the included hours, the excess
@@ -94,55 +99,45 @@ async def resolve(
     for kind, amount in hours.items():
         if not isinstance(kind, HoursKind) or not amount.is_finite() or amount < 0 or amount > MAX_HOURS:
             raise InvalidHours(f"bad hours for {kind}: {amount}")
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        view = await load(tx, ticket_id)
-        agent = await require_assignee(tx, view, slack_user_id)
-        ticket = view.ticket
-        lifecycle.apply(view.state(), lifecycle.Action.RESOLVE, expected_version=ticket.version)
-        await drop_pending_escalation(tx, view, at, "resolved")
-        if ticket.status is TicketStatus.WAITING_CLIENT:
-            await tx.close_pause(ticket_id, at)
-            await tx.cancel_timers(ticket_id, INFO_REMINDER)
-            await tx.cancel_timers(ticket_id, INFO_CLOSE)
-        before = None if ticket.contract_id is None else await tx.get_contract(ticket.contract_id)
-        contract, extra, overage, lines = await _record_hours(tx, services, ticket, hours, charged, at)
-        updated = await tx.update_ticket(
-            ticket_id, ticket.version, status=TicketStatus.RESOLVED, resolved_at=at, solution=solution.strip()
-        )
-        days = services.settings.resolved_autoclose_business_days
-        await tx.schedule_timer(
-            RESOLVED_AUTOCLOSE,
-            services.calendar.add_business_days(at, days),
-            ticket_id=ticket_id,
-            payload={"resolved_at": at.isoformat()},
-            dedupe_key=f"{RESOLVED_AUTOCLOSE}:{ticket_id}:{at.isoformat()}",
-        )
-        await audit(
-            tx,
-            ticket_id,
-            at,
-            AGENT,
-            slack_user_id,
-            "resolved",
-            charged=charged,
-            minutes={k.value: _minutes(v) for k, v in hours.items() if v > 0},
-            billed_extra_hours=str(extra),
-            overage_hours=str(overage),
-        )
-        # "Falls below": warn when this deduction crosses the threshold, not at every ticket after it.
-        low = (
-            contract is not None
-            and before is not None
-            and _is_low(services, contract)
-            and not _is_low(services, before)
-        )
-        await _tell_resolved(
-            tx, services, view, agent.slack_user_id, solution.strip(), charged, lines, extra, overage, at
-        )
-        if low and contract is not None:
-            await _warn_low(tx, services, view, contract, at)
-    services.wake_delivery()
+    view = await load(tx, ticket_id)
+    agent = await require_assignee(tx, view, slack_user_id)
+    ticket = view.ticket
+    lifecycle.apply(view.state(), lifecycle.Action.RESOLVE, expected_version=ticket.version)
+    await drop_pending_escalation(tx, view, at, "resolved")
+    if ticket.status is TicketStatus.WAITING_CLIENT:
+        await tx.close_pause(ticket_id, at)
+        await tx.cancel_timers(ticket_id, INFO_REMINDER)
+        await tx.cancel_timers(ticket_id, INFO_CLOSE)
+    before = None if ticket.contract_id is None else await tx.get_contract(ticket.contract_id)
+    contract, extra, overage, lines = await _record_hours(tx, services, ticket, hours, charged, at)
+    updated = await tx.update_ticket(
+        ticket_id, ticket.version, status=TicketStatus.RESOLVED, resolved_at=at, solution=solution.strip()
+    )
+    days = services.settings.resolved_autoclose_business_days
+    await tx.schedule_timer(
+        RESOLVED_AUTOCLOSE,
+        services.calendar.add_business_days(at, days),
+        ticket_id=ticket_id,
+        payload={"resolved_at": at.isoformat()},
+        dedupe_key=f"{RESOLVED_AUTOCLOSE}:{ticket_id}:{at.isoformat()}",
+    )
+    await audit(
+        tx,
+        ticket_id,
+        at,
+        AGENT,
+        slack_user_id,
+        "resolved",
+        charged=charged,
+        minutes={k.value: _minutes(v) for k, v in hours.items() if v > 0},
+        billed_extra_hours=str(extra),
+        overage_hours=str(overage),
+    )
+    # "Falls below": warn when this deduction crosses the threshold, not at every ticket after it.
+    low = contract is not None and before is not None and _is_low(services, contract) and not _is_low(services, before)
+    await _tell_resolved(tx, services, view, agent.slack_user_id, solution.strip(), charged, lines, extra, overage, at)
+    if low and contract is not None:
+        await _warn_low(tx, services, view, contract, at)
     return ResolveResult(updated, contract, low, extra, overage)
 
 
@@ -213,8 +208,8 @@ async def _tell_resolved(
         text += "\n" + agent_text(services, "desk.thread.billed_extra", hours=f"{extra:g}")
     if overage > 0:
         text += "\n" + agent_text(services, "desk.thread.overage", hours=f"{overage:g}")
-    await outbox.slack_thread(tx, ticket.id, text, at=at)
-    await outbox.slack_card(tx, ticket.id, at=at)
+    await outbox.slack_thread(tx, ticket, text, at=at)
+    await outbox.slack_card(tx, ticket, at=at)
     days = services.settings.resolved_autoclose_business_days
     await notify_client(
         tx,
@@ -240,7 +235,8 @@ async def _warn_low(tx: Tx, services: Services, view: TicketView, contract: Cont
         total=f"{dc.hours_total:g}",
         percent=f"{dc.percent_left.quantize(Decimal(1)):g}",
     )
-    await outbox.slack_channel(tx, text, at=at, dedupe_key=f"low-hours:{contract.id}:{contract.minutes_used}")
+    channel = services.settings.slack_support_channel
+    await outbox.slack_channel(tx, channel, text, at=at, dedupe_key=f"low-hours:{contract.id}:{contract.minutes_used}")
     await audit(tx, view.ticket.id, at, SYSTEM, "contracts", "low_hours_warning", contract=contract.number)
 
 
@@ -252,11 +248,11 @@ async def _client_view(tx: Tx, ticket_id: int, telegram_user_id: int) -> TicketV
     return view
 
 
-async def _close(tx: Tx, services: Services, view: TicketView, action: lifecycle.Action, at: datetime) -> None:
+async def _close(tx: Tx, services: Services, view: TicketView, action: lifecycle.Action, at: datetime) -> Ticket:
     ticket = view.ticket
     lifecycle.apply(view.state(), action, expected_version=ticket.version)
     await drop_pending_escalation(tx, view, at, "closed")
-    await tx.update_ticket(ticket.id, ticket.version, status=TicketStatus.CLOSED, closed_at=at)
+    closed = await tx.update_ticket(ticket.id, ticket.version, status=TicketStatus.CLOSED, closed_at=at)
     await tx.cancel_timers(ticket.id, RESOLVED_AUTOCLOSE)
     erased = await tx.erase_credentials(ticket.id)  # passwords live no longer than the ticket
     await audit(
@@ -268,63 +264,99 @@ async def _close(tx: Tx, services: Services, view: TicketView, action: lifecycle
         action.value,
         credentials_erased=erased,
     )
-    await outbox.slack_card(tx, ticket.id, at=at)
+    await outbox.slack_card(tx, closed, at=at)
+    return closed
 
 
-async def client_confirm(services: Services, *, ticket_id: int, telegram_user_id: int) -> Ticket:
+# Built by solution_keyboard / desk_info.reopen_keyboard; never trusted as is.
+_TAP = re.compile(r"^desk:(ok|reopen|rate):(\d{1,12})(?::([1-5]))?$")
+
+
+@dataclass(frozen=True)
+class DeskTap:
+    """A tap on a button under a solution or a closing notice, parsed from its callback data."""
+
+    action: str  # "ok" (Resuelto), "reopen", "rate"
+    ticket_id: int
+    rating: int | None
+
+    @classmethod
+    def parse(cls, data: str | None) -> DeskTap | None:
+        match = _TAP.match(data or "")
+        if match is None:
+            return None
+        action, ticket, rating = match.groups()
+        if (action == "rate") != (rating is not None):
+            return None
+        return cls(action, int(ticket), int(rating) if rating else None)
+
+
+async def client_tap(tx: Tx, services: Services, tap: DeskTap, *, telegram_user_id: int, at: datetime) -> str | None:
+    """Run a tapped Resuelto / Reabrir / rating. Returns: a short notice for the tap's answer, or None.
+    Raises NotTheClient, TicketGone, IllegalTransition, InvalidInput (a button from another state)."""
+    if tap.action == "ok":
+        await client_confirm(tx, services, ticket_id=tap.ticket_id, telegram_user_id=telegram_user_id, at=at)
+    elif tap.action == "reopen":
+        await client_reopen(tx, services, ticket_id=tap.ticket_id, telegram_user_id=telegram_user_id, at=at)
+    else:
+        assert tap.rating is not None
+        view = await _client_view(tx, tap.ticket_id, telegram_user_id)
+        if view.ticket.rating is not None:
+            # The rating is given once: a second tap (or a replay) changes nothing and says so quietly.
+            contact = view.contact
+            return services.catalogue.plain(contact.language if contact else "es", "tickets.already_rated")
+        await client_rate(tx, services, ticket_id=tap.ticket_id, telegram_user_id=telegram_user_id,
+                          rating=tap.rating, at=at)  # fmt: skip
+    return None
+
+
+async def client_confirm(tx: Tx, services: Services, *, ticket_id: int, telegram_user_id: int, at: datetime) -> Ticket:
     """ "Resuelto": the client accepts the solution and the ticket closes. Raises NotTheClient,
     IllegalTransition (not resolved: e.g. a second tap)."""
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        view = await _client_view(tx, ticket_id, telegram_user_id)
-        await _close(tx, services, view, lifecycle.Action.CLIENT_CONFIRMED, at)
-        await outbox.slack_thread(tx, ticket_id, agent_text(services, "desk.thread.confirmed"), at=at)
-        await notify_client(tx, view, services, "tickets.closed", at=at)
-        ticket = await tx.get_ticket(ticket_id)
-    services.wake_delivery()
-    assert ticket is not None
-    return ticket
+    view = await _client_view(tx, ticket_id, telegram_user_id)
+    closed = await _close(tx, services, view, lifecycle.Action.CLIENT_CONFIRMED, at)
+    await outbox.slack_thread(tx, closed, agent_text(services, "desk.thread.confirmed"), at=at)
+    await notify_client(tx, view, services, "tickets.closed", at=at)
+    return closed
 
 
-async def client_reopen(services: Services, *, ticket_id: int, telegram_user_id: int) -> Ticket:
+async def client_reopen(tx: Tx, services: Services, *, ticket_id: int, telegram_user_id: int, at: datetime) -> Ticket:
     """ "Reabrir" (P-CLOSE-2): back to the assignee, who is told in the thread. Raises NotTheClient,
     IllegalTransition (not resolved or closed)."""
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        view = await _client_view(tx, ticket_id, telegram_user_id)
-        ticket = view.ticket
-        lifecycle.apply(view.state(), lifecycle.Action.REOPEN, expected_version=ticket.version)
-        updated = await tx.update_ticket(
-            ticket_id, ticket.version, status=TicketStatus.ASSIGNED, resolved_at=None, closed_at=None
-        )
-        await tx.cancel_timers(ticket_id, RESOLVED_AUTOCLOSE)
-        await audit(tx, ticket_id, at, CLIENT, str(telegram_user_id), "reopened", previous=ticket.status.value)
-        note = agent_text(services, "desk.thread.reopened")
-        if view.assignee is not None:
-            note = f"<@{view.assignee.slack_user_id}> {note}"
-            await outbox.slack_dm(tx, view.assignee.slack_user_id, f"*{ticket.number}*: {note}", at=at)
-        await outbox.slack_thread(tx, ticket_id, note, at=at)
-        await outbox.slack_card(tx, ticket_id, at=at)
-        await notify_client(tx, view, services, "tickets.reopened", at=at)
-    services.wake_delivery()
+    view = await _client_view(tx, ticket_id, telegram_user_id)
+    ticket = view.ticket
+    lifecycle.apply(view.state(), lifecycle.Action.REOPEN, expected_version=ticket.version)
+    updated = await tx.update_ticket(
+        ticket_id, ticket.version, status=TicketStatus.ASSIGNED, resolved_at=None, closed_at=None
+    )
+    await tx.cancel_timers(ticket_id, RESOLVED_AUTOCLOSE)
+    await audit(tx, ticket_id, at, CLIENT, str(telegram_user_id), "reopened", previous=ticket.status.value)
+    note = agent_text(services, "desk.thread.reopened")
+    if view.assignee is not None:
+        note = f"<@{view.assignee.slack_user_id}> {note}"
+        await outbox.slack_dm(tx, view.assignee.slack_user_id, f"*{ticket.number}*: {note}", at=at)
+    await outbox.slack_thread(tx, updated, note, at=at)
+    await outbox.slack_card(tx, updated, at=at)
+    await notify_client(tx, view, services, "tickets.reopened", at=at)
     return updated
 
 
-async def client_rate(services: Services, *, ticket_id: int, telegram_user_id: int, rating: int) -> Ticket:
-    """The 1-5 satisfaction rating offered with the solution. Raises NotTheClient, InvalidInput."""
+async def client_rate(
+    tx: Tx, services: Services, *, ticket_id: int, telegram_user_id: int, rating: int, at: datetime
+) -> Ticket:
+    """The 1-5 satisfaction rating offered with the solution, given once. Raises NotTheClient, InvalidInput."""
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(f"a rating is 1 to 5, got {rating!r}")
-    at = services.clock()
-    async with services.store.transaction() as tx:
-        view = await _client_view(tx, ticket_id, telegram_user_id)
-        ticket = view.ticket
-        if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-            raise InvalidInput("only a resolved ticket can be rated")
-        updated = await tx.update_ticket(ticket_id, ticket.version, rating=rating)
-        await audit(tx, ticket_id, at, CLIENT, str(telegram_user_id), "rated", rating=rating)
-        await outbox.slack_thread(tx, ticket_id, agent_text(services, "desk.thread.rated", rating=rating), at=at)
-        await notify_client(tx, view, services, "tickets.rated", at=at)
-    services.wake_delivery()
+    view = await _client_view(tx, ticket_id, telegram_user_id)
+    ticket = view.ticket
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        raise InvalidInput("only a resolved ticket can be rated")
+    if ticket.rating is not None:
+        raise InvalidInput("the ticket was rated already")
+    updated = await tx.update_ticket(ticket_id, ticket.version, rating=rating)
+    await audit(tx, ticket_id, at, CLIENT, str(telegram_user_id), "rated", rating=rating)
+    await outbox.slack_thread(tx, updated, agent_text(services, "desk.thread.rated", rating=rating), at=at)
+    await notify_client(tx, view, services, "tickets.rated", at=at)
     return updated
 
 
@@ -339,9 +371,9 @@ async def on_resolved_autoclose(services: Services, tx: Tx, timer: Timer) -> Non
     if ticket.resolved_at != datetime.fromisoformat(str(timer.payload.get("resolved_at"))):
         return  # resolved again since: that resolution has its own timer
     now = services.clock()
-    await _close(tx, services, view, lifecycle.Action.AUTO_CLOSE, now)
+    closed = await _close(tx, services, view, lifecycle.Action.AUTO_CLOSE, now)
     days = services.settings.resolved_autoclose_business_days
-    await outbox.slack_thread(tx, ticket.id, agent_text(services, "desk.thread.autoclosed", days=days), at=now)
+    await outbox.slack_thread(tx, closed, agent_text(services, "desk.thread.autoclosed", days=days), at=now)
     await notify_client(
         tx,
         view,

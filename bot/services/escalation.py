@@ -32,46 +32,13 @@ from storage.records import Agent, Escalation
 __all__ = [
     "MANAGER_ROLES",
     "check_decider",
-    "decide_escalation",
     "decide_in_tx",
-    "request_escalation",
     "request_in_tx",
 ]
 
 MANAGER_ROLES = frozenset({Role.QUALITY_MANAGER, Role.OPERATIONS_MANAGER})
 _LEVEL_KEY = {2: "desk.level.2", 3: "desk.level.3"}
 _CLIENT_APPROVED_KEY = {2: "escalation.approved_quality", 3: "escalation.approved_operations"}
-
-
-async def request_escalation(
-    services: Services,
-    *,
-    ticket_id: int,
-    requested_by_kind: str,
-    requested_by_id: str,
-    reason: str,
-    new_severity: Severity | None = None,
-) -> Escalation:
-    """Ask to raise a ticket one level (P-ESC-1); the next level's managers get Aprobar / Rechazar (P-ESC-2).
-
-    requested_by_kind is "agent" (id: Slack user id; must be the assignee or a manager), "client" (id: the
-    Telegram user id; must belong to the ticket's company) or "system" (the SLA clock).
-    Raises TicketGone, NotAnAgent, NotTheAssignee, NotTheClient, and the domain's EscalationError /
-    InvalidInput (already pending, top level, finished ticket, empty reason, severity not more urgent).
-    """
-    async with services.store.transaction() as tx:
-        escalation = await request_in_tx(
-            tx,
-            services,
-            ticket_id=ticket_id,
-            requested_by_kind=requested_by_kind,
-            requested_by_id=requested_by_id,
-            reason=reason,
-            new_severity=new_severity,
-            at=services.clock(),
-        )
-    services.wake_delivery()
-    return escalation
 
 
 async def _check_requester(tx: Tx, view: TicketView, kind: str, who: str) -> str:
@@ -102,10 +69,16 @@ async def request_in_tx(
     requested_by_kind: str,
     requested_by_id: str,
     reason: str,
-    new_severity: Severity | None,
+    new_severity: Severity | None = None,
     at: datetime,
 ) -> Escalation:
-    """request_escalation inside the caller's transaction (the SLA breach timer uses it)."""
+    """Ask to raise a ticket one level (P-ESC-1); the next level's managers get Aprobar / Rechazar (P-ESC-2).
+
+    requested_by_kind is "agent" (id: Slack user id; must be the assignee or a manager), "client" (id: the
+    Telegram user id; must belong to the ticket's company) or "system" (the SLA clock).
+    Raises TicketGone, NotAnAgent, NotTheAssignee, NotTheClient, and the domain's EscalationError /
+    InvalidInput (already pending, top level, finished ticket, empty reason, severity not more urgent).
+    """
     view = await load(tx, ticket_id)
     ticket = view.ticket
     who = await _check_requester(tx, view, requested_by_kind, requested_by_id)
@@ -123,7 +96,7 @@ async def request_in_tx(
         new_severity=new_severity,
     )
     # Bumping the version makes two simultaneous requests collide: one commits, the other rolls back.
-    await tx.update_ticket(ticket_id, ticket.version)
+    updated = await tx.update_ticket(ticket_id, ticket.version)
     await audit(
         tx,
         ticket_id,
@@ -150,56 +123,22 @@ async def request_in_tx(
         severity=Safe(sev),
     )
     for manager in await tx.list_agents(role, active_only=True):
-        await tx.enqueue(
-            outbox.SLACK,
-            f"user:{manager.slack_user_id}",
-            outbox.SLACK_DM,
-            {"user": manager.slack_user_id, "text": text, "escalation_id": escalation.id},
+        await outbox.slack_dm(
+            tx,
+            manager.slack_user_id,
+            text,
             at=at,
             dedupe_key=f"esc-dm:{escalation.id}:{manager.id}",
+            escalation_id=escalation.id,
         )
     # The thread shows the request with its buttons too: the team sees it, and only the role may decide.
-    await tx.enqueue(
-        outbox.SLACK,
-        outbox.ticket_key(ticket_id),
-        outbox.SLACK_THREAD,
-        {"ticket_id": ticket_id, "text": text, "escalation_id": escalation.id},
-        at=at,
-        dedupe_key=f"esc-thread:{escalation.id}",
+    await outbox.slack_thread(
+        tx, updated, text, at=at, dedupe_key=f"esc-thread:{escalation.id}", escalation_id=escalation.id
     )
-    await outbox.slack_card(tx, ticket_id, at=at)
+    await outbox.slack_card(tx, updated, at=at)
     if requested_by_kind == CLIENT:
         await notify_client(tx, view, services, "escalation.requested", at=at)
     return escalation
-
-
-async def decide_escalation(
-    services: Services,
-    *,
-    escalation_id: int,
-    decider_slack_id: str,
-    approve: bool,
-    reason: str | None = None,
-) -> Escalation:
-    """Approve or reject a pending request; only the target level's role may (P-ESC-2).
-
-    A refusal is audited before it is raised (NotAnAgent / NotAuthorized). A second decision — a replayed
-    or double-clicked button — raises NoPendingEscalation and changes nothing. Raises TicketGone.
-    """
-    async with services.store.transaction() as tx:
-        outcome = await decide_in_tx(
-            tx,
-            services,
-            escalation_id=escalation_id,
-            decider_slack_id=decider_slack_id,
-            approve=approve,
-            reason=reason,
-            at=services.clock(),
-        )
-    services.wake_delivery()
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
 
 
 async def _authorize(tx: Tx, escalation_id: int, slack_id: str, at: datetime) -> tuple[Escalation, Agent | Exception]:
@@ -219,14 +158,11 @@ async def _authorize(tx: Tx, escalation_id: int, slack_id: str, at: datetime) ->
     return escalation, agent
 
 
-async def check_decider(services: Services, *, escalation_id: int, decider_slack_id: str) -> Escalation:
-    """Before the rejection modal opens: may this user decide? A refusal is audited, then raised
-    (NotAnAgent / NotAuthorized); NoPendingEscalation when already decided. Returns: the escalation."""
-    async with services.store.transaction() as tx:
-        escalation, agent = await _authorize(tx, escalation_id, decider_slack_id, services.clock())
-    if isinstance(agent, Exception):
-        raise agent
-    return escalation
+async def check_decider(tx: Tx, *, escalation_id: int, decider_slack_id: str, at: datetime) -> Escalation | Exception:
+    """Before the rejection modal opens: may this user decide? A refusal is audited and returned (NotAnAgent /
+    NotAuthorized) so the caller commits the audit row. Raises NoPendingEscalation when already decided."""
+    escalation, agent = await _authorize(tx, escalation_id, decider_slack_id, at)
+    return agent if isinstance(agent, Exception) else escalation
 
 
 async def _refuse(tx: Tx, escalation: Escalation, slack_id: str, at: datetime, error: Exception) -> Exception:
@@ -310,8 +246,9 @@ async def _tell_decision(
         who=Safe(f"<@{decider.slack_user_id}>"),
         reason=esc.decision_reason or "—",
     )
-    await outbox.slack_thread(tx, ticket.id, text, at=at, dedupe_key=f"esc-decided:{esc.id}")
-    await outbox.slack_card(tx, ticket.id, at=at)
+    current = await tx.get_ticket(ticket.id) or ticket
+    await outbox.slack_thread(tx, current, text, at=at, dedupe_key=f"esc-decided:{esc.id}")
+    await outbox.slack_card(tx, current, at=at)
     if view.assignee is not None:
         await outbox.slack_dm(tx, view.assignee.slack_user_id, text, at=at)
     if esc.requested_by_kind == AGENT and (view.assignee is None or view.assignee.slack_user_id != esc.requested_by_id):

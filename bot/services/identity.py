@@ -16,14 +16,15 @@ from bot.services import outbox
 from bot.services.context import Services
 from bot.services.convert import domain_contract, domain_product
 from bot.services.intake_render import Renderer
-from storage import DuplicateError, Tx
-from storage.records import Client, Contact, Contract, Product
+from storage import DuplicateError, SecretBox, Tx
+from storage.records import Client, Contact, Contract, Draft, Product
 
 __all__ = [
     "MENU_CONTACT",
     "MENU_POLICY",
     "MENU_REPORT",
     "MENU_TICKETS",
+    "ClientTurn",
     "Profile",
     "choose_contract",
     "greet",
@@ -34,7 +35,6 @@ __all__ = [
     "unknown_user",
 ]
 
-TELEGRAM = "telegram"
 MENU_REPORT = "m:report"
 MENU_TICKETS = "m:tickets"
 MENU_POLICY = "m:policy"
@@ -89,6 +89,47 @@ async def load_profile(tx: Tx, telegram_user_id: int, today: date) -> Profile | 
     return Profile(contact, client, contract, products)
 
 
+@dataclass
+class ClientTurn:
+    """One client event being handled: the open transaction, who is asking, and what their chat has in
+    progress, loaded once by the client entry and handed to the use case the event is routed to."""
+
+    tx: Tx
+    services: Services
+    box: SecretBox
+    chat_id: int
+    user_id: int
+    lang: str
+    first_name: str
+    now: datetime
+    profile: Profile | None
+    draft: Draft | None
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.services.settings.zone).date()
+
+    @property
+    def draft_kind(self) -> str | None:
+        """What the chat's open draft is for ("intake", "escalate", "bridge"), or None."""
+        return None if self.draft is None else str(self.draft.data.get("kind", "intake"))
+
+    def renderer(self, lang: str | None = None) -> Renderer:
+        """Texts in the client's language, greeting them by name when they are linked."""
+        p = self.profile
+        client, name = (p.client.name, p.first_name) if p is not None else ("", "")
+        return Renderer.for_services(self.services, lang or self.lang, client=client, name=name)
+
+    async def say(self, reply: Reply, *, renderer: Renderer | None = None, **extra: Any) -> None:
+        """Queue one reply to the chat."""
+        await send(self.tx, self.chat_id, renderer or self.renderer(), reply, self.now, **extra)
+
+    async def reload_profile(self) -> Profile | None:
+        """Read the profile again (after the chat was linked to a contact)."""
+        self.profile = await load_profile(self.tx, self.user_id, self.today)
+        return self.profile
+
+
 async def send(tx: Tx, chat_id: int, renderer: Renderer, reply: Reply, at: datetime, **extra: Any) -> None:
     """Queue one rendered reply to the chat (the outbox keeps the chat's order)."""
     text, keyboard = renderer.reply(reply)
@@ -128,100 +169,59 @@ def greeting_lines(profile: Profile, services: Services, today: date, lang: str)
     return lines
 
 
-async def greet(
-    tx: Tx, services: Services, profile: Profile, chat_id: int, lang: str, *, before: Sequence[Msg] = ()
-) -> None:
+async def greet(t: ClientTurn, *, before: Sequence[Msg] = ()) -> None:
     """The greeting with the menu; offers to resume an unfinished report."""
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    renderer = Renderer.for_services(services, lang, client=profile.client.name, name=profile.first_name)
-    lines = [*before, *greeting_lines(profile, services, today, lang)]
-    await send(tx, chat_id, renderer, Reply(tuple(lines), menu()), now, remove_keyboard=True)
-    draft = await tx.get_draft(chat_id)
-    if draft is not None and draft.data.get("kind") == "intake":
+    assert t.profile is not None
+    lines = [*before, *greeting_lines(t.profile, t.services, t.today, t.lang)]
+    await t.say(Reply(tuple(lines), menu()), remove_keyboard=True)
+    if t.draft_kind == "intake":
         resume = (Button(Msg("greeting.resume_continue"), "r:go"), Button(Msg("greeting.resume_discard"), "r:new"))
-        await send(tx, chat_id, renderer, Reply((Msg("greeting.resume"),), (resume,)), now)
+        await t.say(Reply((Msg("greeting.resume"),), (resume,)))
 
 
-async def unknown_user(tx: Tx, services: Services, chat_id: int, lang: str, key: str = "contact.unknown_user") -> None:
+async def unknown_user(t: ClientTurn, key: str = "contact.unknown_user") -> None:
     """P-CONTACT-1: the company's contact details and how to get an invite, nothing else."""
-    now = services.clock()
-    renderer = Renderer.for_services(services, lang)
-    label = services.catalogue.plain(lang, "contact.share_phone")
-    await send(tx, chat_id, renderer, Reply((Msg(key),)), now, contact_button=label)
+    label = t.services.catalogue.plain(t.lang, "contact.share_phone")
+    await t.say(Reply((Msg(key),)), renderer=Renderer.for_services(t.services, t.lang), contact_button=label)
 
 
-async def start(
-    services: Services, *, update_key: str, chat_id: int, user_id: int, first_name: str, lang: str, code: str | None
-) -> None:
+async def start(t: ClientTurn, code: str | None) -> None:
     """`/start` or `/start CODE` (an invite's deep link)."""
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
+    if code and t.profile is None:
+        result = await t.tx.redeem_invite(code.strip()[:64], t.user_id, t.now)
+        if not result.ok or result.invite is None:
+            await unknown_user(t, "contact.invite_invalid")
             return
-        profile = await load_profile(tx, user_id, today)
-        if code and profile is None:
-            result = await tx.redeem_invite(code.strip()[:64], user_id, now)
-            if result.ok and result.invite is not None:
-                name = result.invite.contact_name or first_name
-                try:
-                    await tx.add_contact(result.invite.client_id, name, language=lang, telegram_user_id=user_id, at=now)
-                except DuplicateError:
-                    pass  # linked meanwhile by another path: the profile below finds it
-                profile = await load_profile(tx, user_id, today)
-                if profile is not None:
-                    accepted = Msg("contact.invite_accepted", {"name": profile.first_name})
-                    await greet(tx, services, profile, chat_id, lang, before=[accepted])
-                    await tx.append_audit(
-                        None,
-                        at=now,
-                        actor_kind="client",
-                        actor_id=str(user_id),
-                        action="invite_redeemed",
-                        data={"code": code},
-                    )
-            else:
-                await unknown_user(tx, services, chat_id, lang, "contact.invite_invalid")
-        elif profile is None:
-            await unknown_user(tx, services, chat_id, lang)
-        else:
-            await greet(tx, services, profile, chat_id, lang)
-    services.wake_delivery()
+        name = result.invite.contact_name or t.first_name
+        try:
+            await t.tx.add_contact(result.invite.client_id, name, language=t.lang, telegram_user_id=t.user_id, at=t.now)
+        except DuplicateError:
+            pass  # linked meanwhile by another path: the profile below finds it
+        if await t.reload_profile() is not None:
+            await _welcome(t, "invite_redeemed", {"code": code})
+    elif t.profile is None:
+        await unknown_user(t)
+    else:
+        await greet(t)
 
 
-async def shared_contact(
-    services: Services,
-    *,
-    update_key: str,
-    chat_id: int,
-    user_id: int,
-    phone: str,
-    contact_user_id: int | None,
-    lang: str,
-) -> None:
+async def _welcome(t: ClientTurn, action: str, data: dict[str, Any]) -> None:
+    assert t.profile is not None
+    await greet(t, before=[Msg("contact.invite_accepted", {"name": t.profile.first_name})])
+    await t.tx.append_audit(None, at=t.now, actor_kind="client", actor_id=str(t.user_id), action=action, data=data)
+
+
+async def shared_contact(t: ClientTurn, *, phone: str, contact_user_id: int | None) -> None:
     """A shared contact links by the registered phone only when it is the sender's own (LIMITS.md)."""
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
+    if t.profile is not None:
+        await greet(t)
+    elif contact_user_id != t.user_id:
+        await unknown_user(t, "contact.phone_not_yours")
+    else:
+        candidates = [c for c in await t.tx.find_contact_by_phone(phone) if c.telegram_user_id is None]
+        if len(candidates) != 1 or not normalize_phone(phone):
+            await unknown_user(t, "contact.phone_not_found")
             return
-        profile = await load_profile(tx, user_id, today)
-        if profile is not None:
-            await greet(tx, services, profile, chat_id, lang)
-        elif contact_user_id != user_id:
-            await unknown_user(tx, services, chat_id, lang, "contact.phone_not_yours")
-        else:
-            candidates = [c for c in await tx.find_contact_by_phone(phone) if c.telegram_user_id is None]
-            if len(candidates) != 1 or not normalize_phone(phone):
-                await unknown_user(tx, services, chat_id, lang, "contact.phone_not_found")
-            else:
-                await tx.link_telegram_user(candidates[0].id, user_id)
-                profile = await load_profile(tx, user_id, today)
-                if profile is not None:
-                    accepted = Msg("contact.invite_accepted", {"name": profile.first_name})
-                    await greet(tx, services, profile, chat_id, lang, before=[accepted])
-                    await tx.append_audit(
-                        None, at=now, actor_kind="client", actor_id=str(user_id), action="phone_linked", data={}
-                    )
-    services.wake_delivery()
+        await t.tx.link_telegram_user(candidates[0].id, t.user_id)
+        if await t.reload_profile() is not None:
+            await _welcome(t, "phone_linked", {})

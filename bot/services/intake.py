@@ -24,10 +24,10 @@ from bot.conversation.prompts import prompt
 from bot.delivery import Scheduler
 from bot.services import outbox
 from bot.services.context import Services
-from bot.services.identity import Profile, load_profile, send, unknown_user
+from bot.services.identity import ClientTurn, Profile, send, unknown_user
 from bot.services.intake_open import AGENT_LANGUAGE, escape_mrkdwn, open_ticket
 from bot.services.intake_render import Renderer
-from storage import SecretBox, StaleVersion, Tx
+from storage import Tx
 from storage.records import Draft, Timer
 
 __all__ = [
@@ -37,12 +37,10 @@ __all__ = [
     "arm_expiry",
     "begin",
     "cancel",
-    "draft_kind",
     "register_timers",
     "resume",
 ]
 
-TELEGRAM = "telegram"
 INTAKE = "intake"  # the draft's data["kind"] for an intake (other kinds: client_requests, bridge)
 DRAFT_EXPIRY = "draft_expiry"
 _SALES_REASONS = frozenset({"no_contract", "not_started", "expired", "hours_exhausted", "discontinued_product"})
@@ -59,34 +57,22 @@ def _context(services: Services, profile: Profile, now: datetime) -> IntakeConte
     )
 
 
-def _renderer(services: Services, profile: Profile, lang: str) -> Renderer:
-    return Renderer.for_services(services, lang, client=profile.client.name, name=profile.first_name)
-
-
-async def draft_kind(services: Services, chat_id: int) -> str | None:
-    """What the chat's open draft is for ("intake", "escalate", "bridge"), or None: lets the adapter route."""
-    async with services.store.transaction() as tx:
-        draft = await tx.get_draft(chat_id)
-    return None if draft is None else str(draft.data.get("kind", INTAKE))
-
-
-async def _emit(tx: Tx, chat_id: int, renderer: Renderer, outs: list[Out], now: datetime) -> None:
+async def _emit(t: ClientTurn, renderer: Renderer, outs: list[Out]) -> None:
     for out in outs:
         if isinstance(out, Delete):
-            await outbox.telegram_delete(tx, chat_id, out.message_id, at=now)
+            await outbox.telegram_delete(t.tx, t.chat_id, out.message_id, at=t.now)
         else:
-            await send(tx, chat_id, renderer, out, now)
+            await t.say(out, renderer=renderer)
 
 
-async def _save(
-    tx: Tx, services: Services, chat_id: int, user_id: int, lang: str, state: IntakeState, version: int, now: datetime
-) -> None:
+async def _save(t: ClientTurn, lang: str, state: IntakeState, version: int) -> None:
     """Save the draft (compare-and-set) and (re)arm its expiry: a timer per answer, the newest one wins."""
     data: dict[str, Any] = {"kind": INTAKE, "intake": state.to_data()}
-    draft = await tx.save_draft(
-        chat_id, user_id=user_id, step=state.step.value, data=data, language=lang, at=now, expected_version=version
-    )
-    await arm_expiry(tx, services, draft, now)
+    t.draft = await t.tx.save_draft(
+        t.chat_id, user_id=t.user_id, step=state.step.value, data=data, language=lang, at=t.now,
+        expected_version=version,
+    )  # fmt: skip
+    await arm_expiry(t.tx, t.services, t.draft, t.now)
 
 
 async def arm_expiry(tx: Tx, services: Services, draft: Draft, now: datetime) -> None:
@@ -101,37 +87,27 @@ async def arm_expiry(tx: Tx, services: Services, draft: Draft, now: datetime) ->
     )
 
 
-async def _finish(
-    tx: Tx,
-    services: Services,
-    box: SecretBox,
-    profile: Profile,
-    state: IntakeState,
-    *,
-    chat_id: int,
-    user_id: int,
-    lang: str,
-    version: int,
-    renderer: Renderer,
-    now: datetime,
-) -> None:
+async def _finish(t: ClientTurn, state: IntakeState, *, lang: str, version: int, renderer: Renderer) -> None:
     """Persist what step() decided: the next draft, the ticket, or the end of the draft."""
+    assert t.profile is not None
     if state.status is Status.ACTIVE:
-        await _save(tx, services, chat_id, user_id, lang, state, version, now)
+        await _save(t, lang, state, version)
         return
     if version:
-        await tx.delete_draft(chat_id)
+        await t.tx.delete_draft(t.chat_id)
+        t.draft = None
     if state.status is Status.CONFIRMED:
         await open_ticket(
-            tx, services, box, profile, state, chat_id=chat_id, user_id=user_id, renderer=renderer, now=now
-        )
+            t.tx, t.services, t.box, t.profile, state, chat_id=t.chat_id, user_id=t.user_id, renderer=renderer,
+            now=t.now,
+        )  # fmt: skip
     elif state.status is Status.REFUSED and state.refusal in _SALES_REASONS:
-        await _notify_sales(tx, services, profile, state.refusal, now)
-    await tx.append_audit(
+        await _notify_sales(t.tx, t.services, t.profile, state.refusal, t.now)
+    await t.tx.append_audit(
         None,
-        at=now,
+        at=t.now,
         actor_kind="client",
-        actor_id=str(user_id),
+        actor_id=str(t.user_id),
         action=f"intake_{state.status.value}",
         data={"refusal": state.refusal, "step": state.step.value},
     )
@@ -152,128 +128,71 @@ async def _notify_sales(tx: Tx, services: Services, profile: Profile, reason: st
         },
         escape_mrkdwn,
     )
-    await outbox.slack_channel(tx, text, at=now)
+    await outbox.slack_channel(tx, services.settings.slack_support_channel, text, at=now)
 
 
-async def begin(
-    services: Services,
-    box: SecretBox,
-    *,
-    update_key: str,
-    chat_id: int,
-    user_id: int,
-    lang: str,
-    fresh: bool = False,
-) -> None:
+async def begin(t: ClientTurn, *, fresh: bool = False) -> None:
     """Start a report: the contract is checked first (P-POL-2/3/7); per-event asks the purchase order."""
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
-            return
-        profile = await load_profile(tx, user_id, today)
-        if profile is None:
-            await unknown_user(tx, services, chat_id, lang)
-        else:
-            draft = await tx.get_draft(chat_id)
-            renderer = _renderer(services, profile, lang)
-            if draft is not None and draft.data.get("kind") == INTAKE and not fresh:
-                await _reprompt(tx, services, profile, draft, chat_id, renderer, now)
-            else:
-                if draft is not None:
-                    await tx.delete_draft(chat_id)
-                state, outs = flow.start(_context(services, profile, now))
-                await _emit(tx, chat_id, renderer, outs, now)
-                await _finish(
-                    tx, services, box, profile, state, chat_id=chat_id, user_id=user_id, lang=lang,
-                    version=0, renderer=renderer, now=now,
-                )  # fmt: skip
-    services.wake_delivery()
+    if t.profile is None:
+        await unknown_user(t)
+        return
+    if t.draft_kind == INTAKE and not fresh:
+        await _reprompt(t)
+        return
+    if t.draft is not None:
+        await t.tx.delete_draft(t.chat_id)
+        t.draft = None
+    state, outs = flow.start(_context(t.services, t.profile, t.now))
+    renderer = t.renderer()
+    await _emit(t, renderer, outs)
+    await _finish(t, state, lang=t.lang, version=0, renderer=renderer)
 
 
-async def _reprompt(
-    tx: Tx, services: Services, profile: Profile, draft: Draft, chat_id: int, renderer: Renderer, now: datetime
-) -> None:
+async def _reprompt(t: ClientTurn) -> None:
+    """Ask the pending question of the chat's intake again."""
+    assert t.profile is not None and t.draft is not None
+    state = IntakeState.from_data(t.draft.data["intake"])
+    renderer = t.renderer(t.draft.language)
+    await t.say(prompt(state, _context(t.services, t.profile, t.now)), renderer=renderer)
+
+
+async def answer(t: ClientTurn, event: Input) -> bool:
+    """One client input to the intake in progress: step(), then the draft, replies and ticket.
+    Returns: False when the chat has no intake in progress (nothing was written: the entry routes on)."""
+    draft = t.draft
+    if draft is None or t.draft_kind != INTAKE:
+        return False
+    if t.profile is None:
+        return True  # unlinked meanwhile: the intake cannot go on, and says nothing
     state = IntakeState.from_data(draft.data["intake"])
-    await send(tx, chat_id, renderer, prompt(state, _context(services, profile, now)), now)
-
-
-async def answer(
-    services: Services,
-    box: SecretBox,
-    *,
-    update_key: str,
-    chat_id: int,
-    user_id: int,
-    lang: str,
-    event: Input,
-) -> bool:
-    """One client input to the intake in progress: step(), then the draft, replies and ticket in one transaction.
-    Returns: False when the chat has no intake in progress (nothing was written: the adapter routes on)."""
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    try:
-        async with services.store.transaction() as tx:
-            draft = await tx.get_draft(chat_id)
-            if draft is None or draft.data.get("kind") != INTAKE:
-                return False
-            if not await tx.mark_processed(TELEGRAM, update_key, now):
-                return True
-            profile = await load_profile(tx, user_id, today)
-            if profile is None:
-                return True
-            state = IntakeState.from_data(draft.data["intake"])
-            if isinstance(event, Command) and state.step in SECRET_STEPS:
-                event = Text(event.text, event.message_id)
-            if isinstance(event, Text) and state.step in SECRET_STEPS:
-                # P-IN-3: the password never rests in clear, not even in the draft.
-                blank = not event.text.strip()
-                event = Secret(box.encrypt(event.text) if not blank else "", event.message_id, empty=blank)
-            renderer = _renderer(services, profile, draft.language or lang)
-            new_state, outs = flow.step(state, event, _context(services, profile, now))
-            await _emit(tx, chat_id, renderer, outs, now)
-            await _finish(
-                tx, services, box, profile, new_state, chat_id=chat_id, user_id=user_id,
-                lang=draft.language or lang, version=draft.version, renderer=renderer, now=now,
-            )  # fmt: skip
-    except StaleVersion:
-        # Another replica answered this chat's draft meanwhile: this update changed nothing (rolled back).
-        return True
-    services.wake_delivery()
+    if isinstance(event, Command) and state.step in SECRET_STEPS:
+        event = Text(event.text, event.message_id)
+    if isinstance(event, Text) and state.step in SECRET_STEPS:
+        # P-IN-3: the password never rests in clear, not even in the draft.
+        blank = not event.text.strip()
+        event = Secret(t.box.encrypt(event.text) if not blank else "", event.message_id, empty=blank)
+    lang = draft.language or t.lang
+    renderer = t.renderer(lang)
+    new_state, outs = flow.step(state, event, _context(t.services, t.profile, t.now))
+    await _emit(t, renderer, outs)
+    await _finish(t, new_state, lang=lang, version=draft.version, renderer=renderer)
     return True
 
 
-async def resume(
-    services: Services, box: SecretBox, *, update_key: str, chat_id: int, user_id: int, lang: str, fresh: bool
-) -> None:
+async def resume(t: ClientTurn, *, fresh: bool) -> None:
     """The greeting's "continue" (ask the pending question again) or "start again" (a new draft)."""
     if fresh:
-        await begin(services, box, update_key=update_key, chat_id=chat_id, user_id=user_id, lang=lang, fresh=True)
-        return
-    now = services.clock()
-    today = now.astimezone(services.settings.zone).date()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
-            return
-        profile = await load_profile(tx, user_id, today)
-        draft = await tx.get_draft(chat_id)
-        if profile is None or draft is None or draft.data.get("kind") != INTAKE:
-            return
-        await _reprompt(tx, services, profile, draft, chat_id, _renderer(services, profile, draft.language), now)
-    services.wake_delivery()
+        await begin(t, fresh=True)
+    elif t.profile is not None and t.draft_kind == INTAKE:
+        await _reprompt(t)
 
 
-async def cancel(services: Services, *, update_key: str, chat_id: int, lang: str) -> bool:
+async def cancel(t: ClientTurn) -> bool:
     """`/cancelar`: drop whatever the chat had in progress. Returns: whether there was something."""
-    now = services.clock()
-    async with services.store.transaction() as tx:
-        if not await tx.mark_processed(TELEGRAM, update_key, now):
-            return True
-        had = await tx.delete_draft(chat_id)
-        renderer = Renderer.for_services(services, lang)
-        key = "commands.cancel_done" if had else "commands.cancel_nothing"
-        await send(tx, chat_id, renderer, Reply((Msg(key),)), now)
-    services.wake_delivery()
+    had = await t.tx.delete_draft(t.chat_id)
+    t.draft = None
+    key = "commands.cancel_done" if had else "commands.cancel_nothing"
+    await t.say(Reply((Msg(key),)), renderer=Renderer.for_services(t.services, t.lang))
     return had
 
 

@@ -12,6 +12,7 @@ from bot.services import outbox
 from bot.services.context import Services
 from bot.services.identity import Profile, send
 from bot.services.intake_render import Renderer
+from bot.services.routing import card_channel
 from bot.services.sla import start_response_clock
 from storage import SecretBox, Tx
 from storage.records import AttachmentKind, CredentialKind, NewTicket, Ticket
@@ -76,17 +77,13 @@ async def open_ticket(
             telegram_chat_id=chat_id,
             clock_started_at=cal.next_open(now),
             response_due_at=due,
+            slack_channel=card_channel(services.settings, profile.client.id, severity),
         ),
         prefix=services.settings.ticket_prefix,
         # The year of the number is the client's year: a ticket opened at 19:30 on 31 Dec in Mexico City
         # (01:30 UTC on 1 Jan) is still a ticket of the old year.
         year=now.astimezone(services.settings.zone).year,
     )
-    for kind, file_id, name, size, mime in state.attachments:
-        attachment = await tx.add_attachment(
-            ticket.id, AttachmentKind(kind), file_id, at=now, file_name=name, size=size, mime=mime
-        )
-        await outbox.slack_thread_file(tx, ticket.id, attachment.id, at=now)
     if state.tv_password:
         # The label is what the card shows (never the secret): "TeamViewer 1 234 567 890".
         label = f"TeamViewer {format_teamviewer_id(state.teamviewer_id or '')}".strip()
@@ -114,11 +111,17 @@ async def open_ticket(
             "links": list(state.links),
         },
     )
-    await outbox.slack_card(tx, ticket.id, at=now)
+    # The card first (same ordering key: its files and notes wait for it, and hang in its thread).
+    await outbox.slack_card(tx, ticket, at=now)
+    for kind, file_id, name, size, mime in state.attachments:
+        attachment = await tx.add_attachment(
+            ticket.id, AttachmentKind(kind), file_id, at=now, file_name=name, size=size, mime=mime
+        )
+        await outbox.slack_thread_file(tx, ticket, attachment.id, at=now)
     if state.links:
         links = "\n".join(escape_mrkdwn(link) for link in state.links)
         text = services.catalogue.render(AGENT_LANGUAGE, "intake.links_thread", {"links": Safe(links)}, escape_mrkdwn)
-        await outbox.slack_thread(tx, ticket.id, text, at=now)
+        await outbox.slack_thread(tx, ticket, text, at=now)
     # The desk owns the response clock's timers (sla_warning at ESCALATION_WARNING_PERCENT, sla_breach at
     # the deadline, P-SLA-5/6); scheduling them through its helper keeps the payload its handlers read.
     await start_response_clock(tx, services, ticket)

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 async def start_response_clock(tx: Tx, services: Services, ticket: Ticket) -> None:
-    """Schedule the ticket's warning and breach timers (idempotent; intake and the card sender both call it)."""
+    """Schedule the ticket's warning and breach timers (idempotent; intake and the card's record both call it)."""
     await schedule_response_timers(tx, services, ticket)
 
 
@@ -56,7 +56,8 @@ async def on_sla_warning(services: Services, tx: Tx, timer: Timer) -> None:
         deadline=short_date(ticket.response_due_at, AGENT_LANGUAGE, services.calendar.tz, catalogue=services.catalogue),
         left=business_duration_in_words(max(left, timedelta(0)), AGENT_LANGUAGE, catalogue=services.catalogue),
     )
-    await outbox.slack_channel(tx, text, at=now, dedupe_key=f"sla-warning:{timer.id}")
+    channel = ticket.slack_channel or services.settings.slack_support_channel
+    await outbox.slack_channel(tx, channel, text, at=now, dedupe_key=f"sla-warning:{timer.id}")
     await audit(tx, ticket.id, now, SYSTEM, SLA_WARNING, "sla_warning")
 
 
@@ -84,7 +85,8 @@ async def on_sla_breach(services: Services, tx: Tx, timer: Timer) -> None:
         return
     level = agent_text(services, f"desk.level.{view.ticket.escalation_level + 1}")
     text = agent_text(services, "desk.sla.breach", ticket=ticket.number, level=level)
-    await outbox.slack_channel(tx, text, at=now, dedupe_key=f"sla-breach:{timer.id}")
+    channel = ticket.slack_channel or services.settings.slack_support_channel
+    await outbox.slack_channel(tx, channel, text, at=now, dedupe_key=f"sla-breach:{timer.id}")
 
 
 Handler = Callable[[Services, Tx, Timer], Awaitable[None]]

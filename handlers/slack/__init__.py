@@ -1,21 +1,25 @@
-"""The Slack adapter: parses actions and events, checks roles, calls one service, renders blocks."""
+"""The Slack adapter: requests in through the inbox (translated into desk events), Web API calls out through the
+outbox senders. It decides nothing: bot.services.desk_entry does."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.delivery import Dispatcher
+from bot.inbox import InboxWorker
 from bot.services.context import Services
 from handlers.slack.listeners import register_listeners
-from handlers.slack.senders import SlackSenders, register_senders
+from handlers.slack.senders import FileFetcher, SlackSenders, register_senders
+
+__all__ = ["register"]
 
 
-def register(app: AsyncApp, services: Services, dispatcher: Dispatcher, *, telegram_bot: Any = None) -> None:
-    """Add the listeners to `app` and the Slack senders to `dispatcher`.
+def register(
+    app: AsyncApp, inbox: InboxWorker, dispatcher: Dispatcher, services: Services, *, fetch_file: FileFetcher | None
+) -> None:
+    """Add the listeners to `app` and the inbox, and the Slack senders to `dispatcher`.
 
-    `telegram_bot` (python-telegram-bot's Bot) lets the file sender download a client's file for the thread.
+    `fetch_file` downloads a client's Telegram file for the card's thread (None: no Telegram side).
     """
-    register_listeners(app, services)
-    register_senders(dispatcher, SlackSenders(app.client, services, telegram_bot))
+    register_listeners(app, inbox, services)
+    register_senders(dispatcher, SlackSenders(app.client, services, fetch_file))

@@ -8,7 +8,7 @@ from typing import Any
 from bot.dates import business_duration_in_words, hours_number, short_date
 from bot.domain.types import Severity, TicketStatus
 from bot.i18n import Catalogue, Safe
-from bot.services.desk_common import escape_mrkdwn
+from bot.services.desk_common import description_parts, escape_mrkdwn
 from bot.services.desk_queries import CardFacts, HomeFacts, HomeItem
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "ACTION_REJECT",
     "ACTION_RESOLVE",
     "ACTION_REVEAL",
-    "DESCRIPTION_LIMIT",
     "HOME_ITEMS",
     "SEVERITY_ICONS",
     "Blocks",
@@ -40,9 +39,6 @@ ACTION_REVEAL = "desk_reveal"
 ACTION_APPROVE = "desk_approve"
 ACTION_REJECT = "desk_reject"
 SEVERITY_ICONS = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵"}
-# Raw characters of description kept on the card: escaped, 550 stay under a section's 3000 even if every
-# character were "&" (5 each); the full text goes to the thread.
-DESCRIPTION_LIMIT = 550
 SHORT_LIMIT = 300  # names, labels, on-site details on the card (escaped: ≤ 1500)
 HOME_ITEMS = 40  # per list; two lists and their headers stay under App Home's 100 blocks
 HEADER_LIMIT = 150
@@ -105,10 +101,12 @@ def card(facts: CardFacts, cat: Catalogue, tz: Any) -> tuple[str, Blocks]:
     product = _cut(facts.product_name, SHORT_LIMIT)[0] if facts.product_name else cat.plain(LANG, "desk.no_product")
     area = cat.plain(LANG, f"desk.area.{t.service_area.value}")
     lines.append(_text(cat, "desk.card.service", area=area, product=product))
-    description, cut = _cut(t.description, DESCRIPTION_LIMIT)
-    desc = _text(cat, "desk.card.description", text=description)
-    if cut:
-        desc += "\n" + cat.plain(LANG, "desk.card.description_more")
+    # The whole description is on the card (one Slack post per ticket); only a very long one goes on in
+    # the thread (bot.services.delivered posts the rest once the card is recorded).
+    pieces, rest = description_parts(t.description)
+    descriptions = [_text(cat, "desk.card.description", text=pieces[0])] + [escape_mrkdwn(p) for p in pieces[1:]]
+    if rest:
+        descriptions[-1] += "\n" + cat.plain(LANG, "desk.card.description_more")
     context: list[str] = []
     if t.since_at is not None:
         context.append(_text(cat, "desk.card.since", since=slack_date(t.since_at, cat, tz)))
@@ -143,7 +141,7 @@ def card(facts: CardFacts, cat: Catalogue, tz: Any) -> tuple[str, Blocks]:
     blocks: Blocks = [
         {"type": "header", "text": plain_text(header, HEADER_LIMIT)},
         _section("\n".join(lines)),
-        _section(desc),
+        *(_section(d) for d in descriptions),
     ]
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)[:3000]}]})

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.types import HoursKind, Severity
 from bot.i18n import Catalogue
+from bot.services.events import AskForm, EscalateForm, FormSubmitted, RejectForm, ResolveForm
 from handlers.slack.blocks import LANG, plain_text
 
 __all__ = [
@@ -16,9 +17,9 @@ __all__ = [
     "ESCALATE",
     "REJECT",
     "RESOLVE",
-    "EscalateForm",
+    "EscalateFields",
     "FormErrors",
-    "ResolveForm",
+    "ResolveFields",
     "ask_modal",
     "escalate_modal",
     "metadata",
@@ -26,6 +27,7 @@ __all__ = [
     "parse_escalate",
     "parse_reject",
     "parse_resolve",
+    "parse_submission",
     "reject_modal",
     "resolve_modal",
 ]
@@ -94,12 +96,17 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def ask_modal(cat: Catalogue, ticket_id: int, channel: str) -> dict[str, Any]:
+def _meta(ticket_id: int, channel: str, ts: str) -> dict[str, Any]:
+    # The card's ts travels with the form: its submission is handled in the card's order (one inbox key).
+    return {"ticket_id": ticket_id, "channel": channel, "ts": ts}
+
+
+def ask_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str = "") -> dict[str, Any]:
     blocks = [_input("question", cat.plain(LANG, "desk.modal.ask.label"), multiline=True)]
-    return _modal(cat, ASK, "desk.modal.ask.title", blocks, {"ticket_id": ticket_id, "channel": channel})
+    return _modal(cat, ASK, "desk.modal.ask.title", blocks, _meta(ticket_id, channel, ts))
 
 
-def escalate_modal(cat: Catalogue, ticket_id: int, channel: str, current: Severity) -> dict[str, Any]:
+def escalate_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str, current: int) -> dict[str, Any]:
     blocks = [_input("reason", cat.plain(LANG, "desk.modal.escalate.reason"), multiline=True)]
     more_urgent = [s for s in Severity if s < current]
     if more_urgent:  # severity 1 cannot go higher: no empty select
@@ -119,10 +126,10 @@ def escalate_modal(cat: Catalogue, ticket_id: int, channel: str, current: Severi
                 "element": {"type": "static_select", "action_id": "value", "options": options},
             }
         )
-    return _modal(cat, ESCALATE, "desk.modal.escalate.title", blocks, {"ticket_id": ticket_id, "channel": channel})
+    return _modal(cat, ESCALATE, "desk.modal.escalate.title", blocks, _meta(ticket_id, channel, ts))
 
 
-def resolve_modal(cat: Catalogue, ticket_id: int, channel: str) -> dict[str, Any]:
+def resolve_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str = "") -> dict[str, Any]:
     blocks = [_input("solution", cat.plain(LANG, "desk.modal.resolve.solution"), multiline=True)]
     for kind, block_id in _HOURS_BLOCKS.items():
         blocks.append(_input(block_id, cat.plain(LANG, _HOURS_LABELS[kind]), optional=True, max_length=10))
@@ -141,7 +148,7 @@ def resolve_modal(cat: Catalogue, ticket_id: int, channel: str) -> dict[str, Any
             },
         }
     )
-    return _modal(cat, RESOLVE, "desk.modal.resolve.title", blocks, {"ticket_id": ticket_id, "channel": channel})
+    return _modal(cat, RESOLVE, "desk.modal.resolve.title", blocks, _meta(ticket_id, channel, ts))
 
 
 def reject_modal(cat: Catalogue, escalation_id: int, channel: str, ts: str) -> dict[str, Any]:
@@ -176,12 +183,12 @@ def parse_ask(view: dict[str, Any], cat: Catalogue) -> str:
 
 
 @dataclass(frozen=True)
-class EscalateForm:
+class EscalateFields:
     reason: str
     new_severity: Severity | None
 
 
-def parse_escalate(view: dict[str, Any], cat: Catalogue) -> EscalateForm:
+def parse_escalate(view: dict[str, Any], cat: Catalogue) -> EscalateFields:
     reason = _required_text(view, "reason", cat)
     raw = _value(view, "severity")
     severity = None
@@ -190,11 +197,11 @@ def parse_escalate(view: dict[str, Any], cat: Catalogue) -> EscalateForm:
             severity = Severity(int(str(raw)))
         except ValueError:
             raise FormErrors({"severity": cat.plain(LANG, "desk.error.severity")}) from None
-    return EscalateForm(reason, severity)
+    return EscalateFields(reason, severity)
 
 
 @dataclass(frozen=True)
-class ResolveForm:
+class ResolveFields:
     solution: str
     hours: dict[HoursKind, Decimal]
     charged: bool
@@ -214,7 +221,7 @@ def _hours(raw: Any) -> Decimal | None:
     return value
 
 
-def parse_resolve(view: dict[str, Any], cat: Catalogue) -> ResolveForm:
+def parse_resolve(view: dict[str, Any], cat: Catalogue) -> ResolveFields:
     errors: dict[str, str] = {}
     solution = ""
     try:
@@ -232,8 +239,35 @@ def parse_resolve(view: dict[str, Any], cat: Catalogue) -> ResolveForm:
         errors[_HOURS_BLOCKS[HoursKind.REMOTE]] = cat.plain(LANG, "desk.error.no_hours")
     if errors:
         raise FormErrors(errors)
-    return ResolveForm(solution, hours, _value(view, "billing") != "warranty")
+    return ResolveFields(solution, hours, _value(view, "billing") != "warranty")
 
 
 def parse_reject(view: dict[str, Any], cat: Catalogue) -> str:
     return _required_text(view, "reason", cat)
+
+
+def parse_submission(body: dict[str, Any], cat: Catalogue) -> FormSubmitted:
+    """A submitted modal as the desk entry receives it. Raises FormErrors (shown under the fields, in the
+    acknowledgement) and ValueError (a modal that is not ours, or metadata that was tampered with)."""
+    view = body.get("view") or {}
+    user = str((body.get("user") or {}).get("id", ""))
+    meta = metadata(view)
+    channel, ts = str(meta.get("channel", "")), str(meta.get("ts", ""))
+    callback = view.get("callback_id")
+    form: AskForm | EscalateForm | ResolveForm | RejectForm
+    try:
+        if callback == ASK:
+            form = AskForm(int(meta["ticket_id"]), parse_ask(view, cat))
+        elif callback == ESCALATE:
+            fields = parse_escalate(view, cat)
+            form = EscalateForm(int(meta["ticket_id"]), fields.reason, fields.new_severity)
+        elif callback == RESOLVE:
+            done = parse_resolve(view, cat)
+            form = ResolveForm(int(meta["ticket_id"]), done.solution, done.hours, done.charged)
+        elif callback == REJECT:
+            form = RejectForm(int(meta["escalation_id"]), parse_reject(view, cat))
+        else:
+            raise ValueError(f"not one of our modals: {callback!r}")
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"modal metadata without {exc}") from None
+    return FormSubmitted(user, form, channel, ts)

@@ -1,47 +1,36 @@
-"""The Telegram adapter: parses updates, calls one service, renders the answer."""
+"""The Telegram adapter: updates in through the inbox (translated into client events), messages out through
+the outbox senders. It decides nothing: bot.services.client_entry does."""
 
 from __future__ import annotations
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.delivery import Dispatcher
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
-from bot.keys import configured_keys
+from bot.inbox import InboxEntry, InboxWorker, Receipt
+from bot.services import client_entry
 from bot.services.context import Services
-from handlers.telegram.desk_callbacks import register_desk_callbacks
-from handlers.telegram.routes import COMMANDS, Routes
 from handlers.telegram.senders import register_senders
-from storage import SecretBox
+from handlers.telegram.translate import SOURCE, UPDATE, to_event, who
 
-__all__ = ["register", "set_commands"]
+__all__ = ["COMMANDS", "register", "set_commands"]
+
+# Command menu order (setMyCommands); descriptions are catalogue keys commands.description.<name>.
+COMMANDS = ("reportar", "mis_tickets", "ticket", "escalar", "poliza", "contacto", "ayuda", "cancelar", "start")
 
 
-def register(application: Application, services: Services, dispatcher: Dispatcher) -> None:  # type: ignore[type-arg]
-    """Add the bot's handlers to `application` and its senders to `dispatcher`."""
-    routes = Routes(services, SecretBox(configured_keys(services.settings)))
-    commands = {
-        "start": routes.start,
-        "reportar": routes.report,
-        "cancelar": routes.cancel,
-        "mis_tickets": routes.my_tickets,
-        "ticket": routes.ticket,
-        "escalar": routes.escalate,
-        "poliza": routes.policy,
-        "contacto": routes.contact,
-        "ayuda": routes.help,
-    }
-    # New messages only: an edited message is not a new answer (it would replay a step).
-    new = filters.UpdateType.MESSAGE
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=new))
-    application.add_handler(MessageHandler(new & filters.COMMAND, routes.unknown_command))
-    application.add_handler(MessageHandler(new & filters.CONTACT, routes.shared_contact))
-    application.add_handler(MessageHandler(new & ~filters.COMMAND & ~filters.StatusUpdate.ALL, routes.message))
-    register_desk_callbacks(application, services)  # the desk's "desk:" buttons, before the catch-all
-    application.add_handler(CallbackQueryHandler(routes.button))
-    application.add_error_handler(routes.error)
-    register_senders(dispatcher, application.bot)
+def register(inbox: InboxWorker, dispatcher: Dispatcher, services: Services, bot: Bot) -> None:
+    """Route Telegram's inbox entries to the client entry, and register the Telegram senders."""
+
+    async def handle(entry: InboxEntry, receipt: Receipt) -> None:
+        await client_entry.handle(services, receipt, to_event(entry.payload))
+
+    async def failed(entry: InboxEntry, receipt: Receipt, error: str) -> None:
+        query = (entry.payload.get("callback_query") or {}).get("id")
+        await client_entry.failed(services, receipt, who(entry.payload), query, error)
+
+    inbox.register(SOURCE, UPDATE, handle, failed)
+    register_senders(dispatcher, bot)
 
 
 async def set_commands(bot: Bot, catalogue: Catalogue) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -17,12 +18,15 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.delivery import Dispatcher, PermanentFailure, RetryLater, Sender
+from bot.delivery import Dispatcher, FileTooBig, Outgoing, PermanentFailure, RetryLater, Sender, Unavailable
 from bot.services import outbox
+from bot.services.delivered import BLOCKED_MARK
 
-__all__ = ["inline_keyboard", "register_senders", "retry_seconds"]
+__all__ = ["file_fetcher", "inline_keyboard", "register_senders", "retry_seconds"]
+
+log = logging.getLogger(__name__)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -68,55 +72,106 @@ def _bad_request_is_success(exc: BadRequest, *phrases: str) -> bool:
     return any(phrase in text for phrase in phrases)
 
 
-def _guard(exc: Exception, *ok_phrases: str) -> None:
-    """Map a PTB error: RetryAfter → RetryLater, Forbidden → PermanentFailure, harmless 400s → success."""
+def _guard(exc: Exception, lane: str, *ok_phrases: str) -> None:
+    """Map a PTB error: RetryAfter → RetryLater (a wait), Forbidden → PermanentFailure (a blocked bot is
+    named so, see bot.services.delivered), harmless 400s → success, other 400s → permanent, network → outage."""
     if isinstance(exc, RetryAfter):
-        raise RetryLater(retry_seconds(exc), str(exc)) from exc
+        raise RetryLater(retry_seconds(exc), str(exc), lane=lane) from exc
     if isinstance(exc, Forbidden):
-        raise PermanentFailure(f"forbidden: {exc.message}") from exc
+        blocked = "blocked" in exc.message.lower() or "deactivated" in exc.message.lower()
+        raise PermanentFailure(f"{BLOCKED_MARK if blocked else 'forbidden: '}{exc.message}") from exc
     if isinstance(exc, BadRequest):
         if _bad_request_is_success(exc, *ok_phrases):
             return
         # A 400 will be refused the same way next time: retrying would only block the chat's queue.
         raise PermanentFailure(f"bad request: {exc.message}") from exc
+    if isinstance(exc, NetworkError):  # timeouts, connection errors, 5xx
+        raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
     raise exc
 
 
 def register_senders(dispatcher: Dispatcher, bot: Bot) -> None:
-    """Register the three Telegram kinds of outbox rows."""
+    """Register the Telegram kinds of outbox rows; each send takes its turn in the chat's lane and the bot's."""
 
-    async def send(payload: Mapping[str, Any]) -> None:
-        try:
-            await bot.send_message(
-                chat_id=int(payload["chat_id"]),
-                text=str(payload["text"]),
-                parse_mode=ParseMode.HTML,
-                reply_markup=_markup(payload),
-                link_preview_options=_NO_PREVIEW,
-            )
-        except (RetryAfter, Forbidden, BadRequest) as exc:
-            _guard(exc)
+    async def send(out: Outgoing) -> Mapping[str, Any] | None:
+        payload = out.payload
+        chat = int(payload["chat_id"])
+        lane = outbox.chat_lane(chat)
+        async with out.turn(lane, outbox.TELEGRAM_BOT_LANE):
+            try:
+                message = await bot.send_message(
+                    chat_id=chat,
+                    text=str(payload["text"]),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=_markup(payload),
+                    link_preview_options=_NO_PREVIEW,
+                )
+            except (RetryAfter, Forbidden, NetworkError) as exc:
+                _guard(exc, lane)
+                return None
+        return {"message_id": message.message_id}
 
-    async def edit(payload: Mapping[str, Any]) -> None:
-        try:
-            await bot.edit_message_text(
-                chat_id=int(payload["chat_id"]),
-                message_id=int(payload["message_id"]),
-                text=str(payload["text"]),
-                parse_mode=ParseMode.HTML,
-                reply_markup=inline_keyboard(payload.get("keyboard")),
-                link_preview_options=_NO_PREVIEW,
-            )
-        except (RetryAfter, Forbidden, BadRequest) as exc:
-            # An identical edit is answered "message is not modified": done, never re-sent as new.
-            _guard(exc, "message is not modified")
+    async def edit(out: Outgoing) -> Mapping[str, Any] | None:
+        payload = out.payload
+        chat = int(payload["chat_id"])
+        lane = outbox.chat_lane(chat)
+        async with out.turn(lane, outbox.TELEGRAM_BOT_LANE):
+            try:
+                await bot.edit_message_text(
+                    chat_id=chat,
+                    message_id=int(payload["message_id"]),
+                    text=str(payload["text"]),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=inline_keyboard(payload.get("keyboard")),
+                    link_preview_options=_NO_PREVIEW,
+                )
+            except (RetryAfter, Forbidden, NetworkError) as exc:
+                # An identical edit is answered "message is not modified": done, never re-sent as new.
+                _guard(exc, lane, "message is not modified")
+        return None
 
-    async def delete(payload: Mapping[str, Any]) -> None:
+    async def delete(out: Outgoing) -> Mapping[str, Any] | None:
+        payload = out.payload
         try:
             await bot.delete_message(chat_id=int(payload["chat_id"]), message_id=int(payload["message_id"]))
-        except (RetryAfter, Forbidden, BadRequest) as exc:
-            _guard(exc, "message to delete not found")
+        except (RetryAfter, Forbidden, NetworkError) as exc:
+            _guard(exc, outbox.chat_lane(int(payload["chat_id"])), "message to delete not found")
+        return None
 
-    senders: dict[str, Sender] = {outbox.TG_SEND: send, outbox.TG_EDIT: edit, outbox.TG_DELETE: delete}
+    async def answer(out: Outgoing) -> Mapping[str, Any] | None:
+        """answerCallbackQuery: a query too old or already answered is no failure anyone should hear of."""
+        payload = out.payload
+        try:
+            await bot.answer_callback_query(str(payload["query_id"]), text=payload.get("text") or None)
+        except BadRequest as exc:
+            log.debug("answerCallbackQuery refused (%s): nothing to tell anyone", exc.message)
+        except (RetryAfter, Forbidden, NetworkError) as exc:
+            _guard(exc, outbox.TELEGRAM_BOT_LANE)
+        return None
+
+    senders: dict[str, Sender] = {
+        outbox.TG_SEND: send,
+        outbox.TG_EDIT: edit,
+        outbox.TG_DELETE: delete,
+        outbox.TG_ANSWER: answer,
+    }
     for kind, sender in senders.items():
         dispatcher.register(outbox.TELEGRAM, kind, sender)
+
+
+def file_fetcher(bot: Bot) -> Callable[[str], Awaitable[bytes]]:
+    """Downloads a client's file by its Telegram file id, for its upload to the card's thread."""
+
+    async def fetch(file_id: str) -> bytes:
+        try:
+            tg_file = await bot.get_file(file_id)
+            return bytes(await tg_file.download_as_bytearray())
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():
+                raise FileTooBig(exc.message) from exc
+            raise PermanentFailure(f"bad request: {exc.message}") from exc
+        except (RetryAfter, Forbidden, NetworkError) as exc:
+            _guard(exc, outbox.TELEGRAM_BOT_LANE)
+            raise
+
+    return fetch

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from bot.domain.types import ServiceArea, Severity
 from bot.i18n import Catalogue
-from bot.services import outbox
+from bot.inbox import Receipt
+from bot.services import desk_entry, escalation, outbox
 from bot.services.context import Services
+from bot.services.desk import RelayOutcome
+from bot.services.events import ThreadMessage
 from bot.services.sla import start_response_clock
 from bot.settings import Settings
 from bot.wiring import build_calendar, response_targets, tier_rules
 from sandbox.demo import LAURA_ID, Demo, seed_demo
 from sandbox.testing import DEFAULT_NOW, FakeClock
 from storage import SecretBox, Store, generate_key, open_store
-from storage.records import CredentialKind, NewTicket, OutboxMessage, Ticket, Timer
+from storage.records import CredentialKind, Escalation, NewTicket, OutboxMessage, Ticket, Timer
 
 PASSWORD = "k9#Lm2"
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,10 +64,41 @@ class DeskEnv:
                 )
             )
             await tx.put_credential(ticket.id, CredentialKind.TEAMVIEWER_PASSWORD, "TeamViewer 1", PASSWORD, at=now)
-            await outbox.slack_card(tx, ticket.id, at=now)
+            await outbox.slack_card(tx, ticket, at=now)
             await start_response_clock(tx, s, ticket)
         await self.drain()
         return ticket
+
+    async def do(self, use_case: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+        """Run one desk use case in its own transaction, now (as its entry would), and wake delivery."""
+        params = inspect.signature(use_case).parameters
+        async with self.store.transaction() as tx:
+            args: list[Any] = [tx, self.services] if "services" in params else [tx]
+            if "at" in params:
+                kwargs.setdefault("at", self.clock())
+            result = await use_case(*args, **kwargs)
+        self.services.wake_delivery()
+        return result
+
+    async def decide(self, **kwargs: Any) -> Escalation:
+        """An escalation decision; a refusal (returned, with its audit row committed) is raised."""
+        kwargs.setdefault("reason", None)
+        result = await self.do(escalation.decide_in_tx, **kwargs)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def thread_message(self, message: ThreadMessage, key: str) -> RelayOutcome | None:
+        """A thread reply through the inbox, as the Slack edge commits it. Returns: the relay's outcome, or
+        None for a redelivered event (same key: nothing is done twice)."""
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            entry_id = await tx.add_inbox("slack", key, f"slack:msg:{message.channel}:{message.thread_ts}",
+                                          "message", {}, at=now)  # fmt: skip
+            if entry_id is None:
+                return None
+            await tx.claim_inbox(now, "test-worker", 1000, 60.0)
+        return await desk_entry.handle_message(self.services, Receipt(entry_id, "test-worker"), message)
 
     async def ticket(self, ticket_id: int) -> Ticket:
         async with self.store.transaction() as tx:
@@ -118,6 +154,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[DeskEnv]:
         tiers=tier_rules(settings),
         targets=response_targets(settings),
         catalogue=Catalogue.load(),
+        box=SecretBox([generate_key()]),
         clock=clock,
         wake_delivery=lambda: env.wakes.append(1),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.conversation import Document, Photo
+from bot.conversation import Document, Photo, Text
 from bot.domain.types import TicketStatus
 from bot.services import bridge
 from bot.services.desk_info import INFO_REMINDER
+from bot.services.events import ButtonTapped, MessageSent
 from sandbox.demo import LAURA_ID, STRANGER_ID
 from storage.records import Ticket
 from tests.services.test_client_requests import new_ticket
@@ -17,7 +18,13 @@ __all__ = ["env"]
 
 
 async def relay(e: Env, item: bridge.Relayed, user: int = LAURA_ID, key: str | None = None) -> bool:
-    return await bridge.relay(e.services, update_key=key or e.key(), chat_id=user, user_id=user, lang="es", item=item)
+    """The client sends text or a file outside any intake. Returns: False for a redelivered update."""
+    event = Text(item.text or "") if item.file is None else item.file
+    return await e.say(MessageSent(event), user, key=key)
+
+
+async def pick(e: Env, data: str) -> None:
+    await e.say(ButtonTapped(data, f"q-{e.key()}"), LAURA_ID)
 
 
 async def reread(e: Env, ticket_id: int) -> Ticket:
@@ -28,9 +35,11 @@ async def reread(e: Env, ticket_id: int) -> Ticket:
 
 
 async def test_without_an_open_ticket_nothing_is_relayed(env: Env) -> None:
-    assert await relay(env, bridge.Relayed(text="hola")) is False
-    assert await relay(env, bridge.Relayed(text="hola"), user=STRANGER_ID) is False
-    assert await env.outbox() == []
+    await relay(env, bridge.Relayed(text="hola"))
+    await relay(env, bridge.Relayed(text="hola"), user=STRANGER_ID)
+    rows = await env.outbox()
+    assert [r.kind for r in rows if r.destination == "slack"] == []
+    assert len([r for r in rows if r.kind == "send"]) == 2  # the greeting and the contact card instead
 
 
 async def test_text_goes_to_the_ticket_thread_escaped_for_slack(env: Env) -> None:
@@ -61,9 +70,7 @@ async def test_several_open_tickets_the_bot_asks_which(env: Env) -> None:
     [ask] = [r for r in await env.outbox() if r.kind == "send"]
     datas = [b["data"] for row in ask.payload["keyboard"] for b in row]
     assert f"b:{first.id}" in datas and all(len(d.encode()) <= 64 for d in datas)
-    await bridge.pick(
-        env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", data=f"b:{first.id}"
-    )
+    await pick(env, f"b:{first.id}")
     [thread] = [r for r in await env.outbox() if r.kind == "thread"]
     assert thread.payload["ticket_id"] == first.id and "más datos del primero" in str(thread.payload["text"])
 
@@ -74,9 +81,10 @@ async def test_pick_with_a_tampered_or_stale_button_sends_nothing_to_slack(env: 
     await relay(env, bridge.Relayed(text="hola"))
     await env.outbox()
     for data in ("b:999", "b:x", "b:"):
-        await bridge.pick(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", data=data)
+        await pick(env, data)
     rows = await env.outbox()
-    assert [r.kind for r in rows] == ["send"] * 3 and all("ya no está activo" in str(r.payload["text"]) for r in rows)
+    # A quiet toast on the tap, no new message, nothing to Slack.
+    assert [r.kind for r in rows] == ["answer"] * 3 and all("ya no está activo" in str(r.payload["text"]) for r in rows)
 
 
 async def test_p_sla_7_answer_resumes_a_waiting_ticket(env: Env) -> None:
@@ -105,8 +113,8 @@ async def test_p_sla_7_answer_resumes_a_waiting_ticket(env: Env) -> None:
 
 async def test_redelivered_message_reaches_the_thread_once(env: Env) -> None:
     await new_ticket(env)
-    await relay(env, bridge.Relayed(text="uno"), key="55")
-    await relay(env, bridge.Relayed(text="uno"), key="55")
+    assert await relay(env, bridge.Relayed(text="uno"), key="55")
+    assert not await relay(env, bridge.Relayed(text="uno"), key="55")
     assert len([r for r in await env.outbox() if r.kind == "thread"]) == 1
 
 

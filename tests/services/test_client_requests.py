@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from bot.conversation import Text
 from bot.delivery import Scheduler
 from bot.domain.types import EscalationStatus, ServiceArea, Severity, TicketStatus
-from bot.services import client_requests as cr
 from bot.services import intake
+from bot.services.events import MessageSent
 from sandbox.demo import KEVIN_ID, LAURA_ID, NORTE_ID, STRANGER_ID
 from storage.records import NewTicket, Ticket
-from tests.services.test_intake_helpers import Env, env
+from tests.services.test_intake_helpers import Env, command, env
 
 __all__ = ["env", "new_ticket"]
 
@@ -35,11 +36,11 @@ async def new_ticket(e: Env, *, user: int = LAURA_ID, description: str = "El swi
 
 
 async def test_my_tickets_lists_the_companys_open_tickets(env: Env) -> None:
-    await cr.my_tickets(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es")
+    await env.say(command("mis_tickets"), LAURA_ID)
     assert await env.texts() == ["No tienes tickets abiertos."]
     first = await new_ticket(env, description="Primer <problema> & más")
     second = await new_ticket(env, user=KEVIN_ID)
-    await cr.my_tickets(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es")
+    await env.say(command("mis_tickets"), LAURA_ID)
     [text] = await env.texts()
     assert text.index(second.number) < text.index(first.number)
     assert "recibido" in text and "Primer &lt;problema&gt; &amp; más" in text
@@ -48,9 +49,7 @@ async def test_my_tickets_lists_the_companys_open_tickets(env: Env) -> None:
 async def test_ticket_detail_shows_status_assignee_and_deadline(env: Env) -> None:
     t = await new_ticket(env)
     for argument in (t.number, "1", t.number.lower()):
-        await cr.ticket_detail(
-            env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument=argument
-        )
+        await env.say(command("ticket", argument), LAURA_ID)
     texts = await env.texts()
     assert len(texts) == 3 and all(t.number in x and "todavía sin asignar" in x for x in texts)
     assert "martes 24 de noviembre" in texts[0] and "miércoles 25 de noviembre a las 12:15" in texts[0]
@@ -58,15 +57,9 @@ async def test_ticket_detail_shows_status_assignee_and_deadline(env: Env) -> Non
 
 async def test_ticket_of_another_company_is_not_found(env: Env) -> None:
     t = await new_ticket(env)
-    await cr.ticket_detail(
-        env.services, update_key=env.key(), chat_id=NORTE_ID, user_id=NORTE_ID, lang="es", argument=t.number
-    )
-    await cr.ticket_detail(
-        env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument=""
-    )
-    await cr.ticket_detail(
-        env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument="<b>x</b>"
-    )
+    await env.say(command("ticket", t.number), NORTE_ID)
+    await env.say(command("ticket", ""), LAURA_ID)
+    await env.say(command("ticket", "<b>x</b>"), LAURA_ID)
     texts = await env.texts()
     assert f"No encuentro el ticket {t.number}" in texts[0]
     assert "/ticket SOP-2026-000123" in texts[1]
@@ -75,16 +68,9 @@ async def test_ticket_of_another_company_is_not_found(env: Env) -> None:
 
 async def test_p_esc_1_escalar_asks_why_then_creates_a_request_for_the_managers(env: Env) -> None:
     t = await new_ticket(env)
-    await cr.escalate(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument="1")
+    await env.say(command("escalar", "1"), LAURA_ID)
     assert "¿Por qué quieres escalarlo?" in (await env.texts())[0]
-    await cr.escalate_reason(
-        env.services,
-        update_key=env.key(),
-        chat_id=LAURA_ID,
-        user_id=LAURA_ID,
-        lang="es",
-        reason="Nadie me ha respondido",
-    )
+    await env.say(MessageSent(Text("Nadie me ha respondido")), LAURA_ID)
     async with env.services.store.transaction() as tx:
         [escalation] = await tx.list_escalations(t.id)
         actions = [a.action for a in await tx.list_audit(t.id)]
@@ -100,12 +86,8 @@ async def test_p_esc_1_escalar_asks_why_then_creates_a_request_for_the_managers(
 async def test_escalating_twice_is_refused_kindly(env: Env) -> None:
     await new_ticket(env)
     for _ in range(2):
-        await cr.escalate(
-            env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument="1"
-        )
-        await cr.escalate_reason(
-            env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", reason="Urge"
-        )
+        await env.say(command("escalar", "1"), LAURA_ID)
+        await env.say(MessageSent(Text("Urge")), LAURA_ID)
     assert "no se puede escalar" in (await env.texts())[-1]
 
 
@@ -113,7 +95,7 @@ async def test_closed_ticket_cannot_be_escalated(env: Env) -> None:
     t = await new_ticket(env)
     async with env.services.store.transaction() as tx:
         await tx.update_ticket(t.id, t.version, status=TicketStatus.CLOSED)
-    await cr.escalate(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument="1")
+    await env.say(command("escalar", "1"), LAURA_ID)
     assert "no se puede escalar" in (await env.texts())[0]
     assert await cr_draft(env) is None
 
@@ -124,23 +106,23 @@ async def cr_draft(env: Env) -> object:
 
 
 async def test_p_pol_8_poliza_shows_the_certificate(env: Env) -> None:
-    await cr.policy(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es")
+    await env.say(command("poliza"), LAURA_ID)
     [text] = await env.texts()
     assert "POL-2026-0042" in text and "Empresarial" in text and "12.5 de 20" in text
     assert "FortiGate 60F" in text and "de marzo de 2027" in text
 
 
 async def test_p_contact_1_contacto_and_ayuda_for_anyone(env: Env) -> None:
-    await cr.contact_card(env.services, update_key=env.key(), chat_id=STRANGER_ID, lang="es")
-    await cr.help_text(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="en")
-    await cr.help_text(env.services, update_key=env.key(), chat_id=STRANGER_ID, user_id=STRANGER_ID, lang="es")
+    await env.say(command("contacto"), STRANGER_ID)
+    await env.say(command("ayuda"), LAURA_ID, lang="en")
+    await env.say(command("ayuda"), STRANGER_ID, lang="es")
     contact, help_text, stranger_help = await env.texts()
     assert "soporte@intecnia.com.mx" in contact and "/reportar" in help_text
     assert "invitación" in stranger_help and "/reportar" not in stranger_help
 
 
 async def test_requests_of_an_unknown_user_get_the_contact_card(env: Env) -> None:
-    await cr.my_tickets(env.services, update_key=env.key(), chat_id=STRANGER_ID, user_id=STRANGER_ID, lang="es")
+    await env.say(command("mis_tickets"), STRANGER_ID)
     assert "invitación" in (await env.texts())[0]
 
 
@@ -148,7 +130,7 @@ async def test_an_unanswered_why_escalate_lapses_with_the_draft_expiry(env: Env)
     scheduler = Scheduler(env.services.store, clock=env.clock)
     intake.register_timers(scheduler, env.services)
     await new_ticket(env)
-    await cr.escalate(env.services, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", argument="1")
+    await env.say(command("escalar", "1"), LAURA_ID)
     await env.outbox()
     env.clock.advance(hours=25)
     await scheduler.drain()

@@ -11,6 +11,7 @@ from bot.domain.types import TicketStatus
 from bot.services import desk
 from bot.services.desk_common import NotAnAgent, NotTheAssignee, TicketGone, escape_mrkdwn
 from bot.services.desk_deadline import SLA_BREACH, SLA_WARNING
+from bot.services.events import ThreadMessage
 from sandbox.demo import AGENT_ANA, AGENT_MARCO, LAURA_ID, QUALITY_SOFIA, STRANGER_SLACK
 from tests.services.desk_env import PASSWORD, DeskEnv, payloads
 from tests.services.desk_env import desk as desk_fixture
@@ -21,7 +22,7 @@ desk_env = desk_fixture  # the fixture under a name that does not shadow the mod
 async def test_p_sla_6_claim_is_the_first_response_and_tells_card_thread_client(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
     desk_env.clock.advance(minutes=12)
-    result = await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    result = await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     assert result.response_met is True and result.agent.slack_user_id == AGENT_MARCO
     stored = await desk_env.ticket(t.id)
     assert stored.status is TicketStatus.ASSIGNED and stored.first_response_at == desk_env.clock()
@@ -37,13 +38,13 @@ async def test_p_sla_6_claim_after_the_deadline_is_recorded_as_missed(desk_env: 
     t = await desk_env.open()
     assert t.response_due_at is not None
     desk_env.clock.set(t.response_due_at + timedelta(minutes=1))
-    result = await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    result = await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     assert result.response_met is False and (await desk_env.ticket(t.id)).response_met is False
 
 
 async def test_claim_cancels_the_response_timers(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
-    await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     far = desk_env.clock() + timedelta(days=30)
     assert [x.kind for x in await desk_env.due_timers(far) if x.kind in (SLA_WARNING, SLA_BREACH)] == []
 
@@ -51,8 +52,8 @@ async def test_claim_cancels_the_response_timers(desk_env: DeskEnv) -> None:
 async def test_two_claims_at_once_give_one_owner(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
     results = await asyncio.gather(
-        desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO),
-        desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_ANA),
+        desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO),
+        desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_ANA),
         return_exceptions=True,
     )
     wins = [r for r in results if isinstance(r, desk.ClaimResult)]
@@ -64,18 +65,18 @@ async def test_two_claims_at_once_give_one_owner(desk_env: DeskEnv) -> None:
 
 async def test_a_second_claim_names_the_owner(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
-    await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     with pytest.raises(desk.AlreadyTaken) as caught:
-        await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_ANA)
+        await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_ANA)
     assert caught.value.assignee is not None and caught.value.assignee.slack_user_id == AGENT_MARCO
 
 
 async def test_claim_refuses_users_without_a_role_and_unknown_tickets(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
     with pytest.raises(NotAnAgent):
-        await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=STRANGER_SLACK)
+        await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=STRANGER_SLACK)
     with pytest.raises(TicketGone):
-        await desk.claim(desk_env.services, ticket_id=999, slack_user_id=AGENT_MARCO)
+        await desk_env.do(desk.claim, ticket_id=999, slack_user_id=AGENT_MARCO)
     assert (await desk_env.ticket(t.id)).status is TicketStatus.NEW
 
 
@@ -85,7 +86,7 @@ async def test_an_inactive_agent_cannot_claim(desk_env: DeskEnv) -> None:
     async with desk_env.store.transaction() as tx:
         await tx.set_agent_active(ana, False)
     with pytest.raises(NotAnAgent):
-        await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_ANA)
+        await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_ANA)
 
 
 async def test_a_closed_ticket_cannot_be_claimed(desk_env: DeskEnv) -> None:
@@ -94,19 +95,19 @@ async def test_a_closed_ticket_cannot_be_claimed(desk_env: DeskEnv) -> None:
     async with desk_env.store.transaction() as tx:
         await tx.update_ticket(t.id, t.version, status=TicketStatus.CLOSED, assignee_id=ana)
     with pytest.raises(desk.AlreadyTaken):  # the lifecycle names the real cause: it has an owner
-        await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+        await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     assert (await desk_env.ticket(t.id)).status is TicketStatus.CLOSED
 
 
 async def test_credentials_reveal_is_for_the_assignee_audited_and_never_queued_in_clear(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
     with pytest.raises(NotTheAssignee):
-        await desk.request_credentials(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO, channel="C1")
-    await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+        await desk_env.do(desk.request_credentials, ticket_id=t.id, slack_user_id=AGENT_MARCO, channel="C1")
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await desk_env.drain()
     with pytest.raises(NotTheAssignee):
-        await desk.request_credentials(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_ANA, channel="C1")
-    count = await desk.request_credentials(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO, channel="C1")
+        await desk_env.do(desk.request_credentials, ticket_id=t.id, slack_user_id=AGENT_ANA, channel="C1")
+    count = await desk_env.do(desk.request_credentials, ticket_id=t.id, slack_user_id=AGENT_MARCO, channel="C1")
     assert count == 1
     rows = await desk_env.drain()
     [ephemeral] = payloads(rows, "ephemeral")
@@ -116,7 +117,7 @@ async def test_credentials_reveal_is_for_the_assignee_audited_and_never_queued_i
 
 async def claimed(desk_env: DeskEnv) -> int:
     t = await desk_env.open()
-    await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await desk_env.drain()
     version = (await desk_env.ticket(t.id)).version
     async with desk_env.store.transaction() as tx:
@@ -124,10 +125,11 @@ async def claimed(desk_env: DeskEnv) -> int:
     return t.id
 
 
-async def relay(desk_env: DeskEnv, text: str, user: str = AGENT_MARCO, event: str = "Ev1") -> desk.RelayOutcome:
-    return await desk.relay_agent_reply(
-        desk_env.services, event_id=event, channel="C0", thread_ts="1.1", slack_user_id=user, text=text
-    )
+async def relay(
+    desk_env: DeskEnv, text: str, user: str = AGENT_MARCO, event: str = "Ev1", thread_ts: str = "1.1"
+) -> desk.RelayOutcome | None:
+    message = ThreadMessage(user, "C0", thread_ts, f"2.{event}", text)
+    return await desk_env.thread_message(message, event)
 
 
 async def test_relay_sends_the_assignee_reply_to_the_client_html_escaped(desk_env: DeskEnv) -> None:
@@ -158,11 +160,8 @@ async def test_relay_refuses_strangers_and_keeps_other_agents_internal(desk_env:
 async def test_relay_ignores_a_retried_event_and_other_threads(desk_env: DeskEnv) -> None:
     await claimed(desk_env)
     assert await relay(desk_env, "uno") is desk.RelayOutcome.SENT
-    assert await relay(desk_env, "uno") is desk.RelayOutcome.DUPLICATE
-    outcome = await desk.relay_agent_reply(
-        desk_env.services, event_id="Ev9", channel="C0", thread_ts="9.9", slack_user_id=AGENT_MARCO, text="x"
-    )
-    assert outcome is desk.RelayOutcome.NOT_A_TICKET
+    assert await relay(desk_env, "uno") is None  # the same event_id again: recognised at the inbox
+    assert await relay(desk_env, "x", event="Ev9", thread_ts="9.9") is desk.RelayOutcome.NOT_A_TICKET
     assert len(payloads(await desk_env.drain(), "send")) == 1
 
 

@@ -20,7 +20,7 @@ H = HoursKind
 
 async def claimed(env: DeskEnv, chat_id: int | None = LAURA_ID) -> int:
     t = await env.open(chat_id=chat_id)
-    await desk.claim(env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await env.drain()
     return t.id
 
@@ -28,8 +28,8 @@ async def claimed(env: DeskEnv, chat_id: int | None = LAURA_ID) -> int:
 async def resolve(
     env: DeskEnv, ticket_id: int, hours: dict[HoursKind, Decimal], charged: bool = True
 ) -> desk_resolve.ResolveResult:
-    return await desk_resolve.resolve(
-        env.services,
+    return await env.do(
+        desk_resolve.resolve,
         ticket_id=ticket_id,
         slack_user_id=AGENT_MARCO,
         solution="Se cambió la fuente",
@@ -47,7 +47,7 @@ async def used(env: DeskEnv) -> tuple[int, int]:
 
 async def test_p_sla_7_asking_the_client_pauses_the_clock(desk_env: DeskEnv) -> None:
     ticket_id = await claimed(desk_env)
-    await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="¿Foto?")
+    await desk_env.do(desk_info.ask_client, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="¿Foto?")
     assert (await desk_env.ticket(ticket_id)).status is TicketStatus.WAITING_CLIENT
     async with desk_env.store.transaction() as tx:
         [pause] = await tx.list_pauses(ticket_id)
@@ -59,15 +59,15 @@ async def test_p_sla_7_asking_the_client_pauses_the_clock(desk_env: DeskEnv) -> 
 async def test_asking_needs_the_assignee_a_question_and_a_client_chat(desk_env: DeskEnv) -> None:
     ticket_id = await claimed(desk_env)
     with pytest.raises(NotTheAssignee):
-        await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_ANA, question="x")
+        await desk_env.do(desk_info.ask_client, ticket_id=ticket_id, slack_user_id=AGENT_ANA, question="x")
     with pytest.raises(InvalidInput):
-        await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question=" ")
+        await desk_env.do(desk_info.ask_client, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question=" ")
     no_chat = await claimed(desk_env, chat_id=None)
     with pytest.raises(desk_info.NoClientChat):
-        await desk_info.ask_client(desk_env.services, ticket_id=no_chat, slack_user_id=AGENT_MARCO, question="x")
-    await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="x")
+        await desk_env.do(desk_info.ask_client, ticket_id=no_chat, slack_user_id=AGENT_MARCO, question="x")
+    await desk_env.do(desk_info.ask_client, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="x")
     with pytest.raises(IllegalTransition):  # already waiting
-        await desk_info.ask_client(desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="y")
+        await desk_env.do(desk_info.ask_client, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="y")
 
 
 async def test_p_pol_5_charged_remote_hours_come_off_the_yearly_budget(desk_env: DeskEnv) -> None:
@@ -136,12 +136,12 @@ async def test_resolve_refuses_bad_input_and_strangers(desk_env: DeskEnv) -> Non
     with pytest.raises(InvalidHours):
         await resolve(desk_env, ticket_id, {H.REMOTE: Decimal("NaN")})
     with pytest.raises(InvalidInput):
-        await desk_resolve.resolve(
-            desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, solution="", hours={}, charged=True
+        await desk_env.do(
+            desk_resolve.resolve, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, solution="", hours={}, charged=True
         )
     with pytest.raises(NotTheAssignee):
-        await desk_resolve.resolve(
-            desk_env.services, ticket_id=ticket_id, slack_user_id=AGENT_ANA, solution="x", hours={}, charged=True
+        await desk_env.do(
+            desk_resolve.resolve, ticket_id=ticket_id, slack_user_id=AGENT_ANA, solution="x", hours={}, charged=True
         )
     assert (await desk_env.ticket(ticket_id)).status is TicketStatus.ASSIGNED
 
@@ -150,26 +150,24 @@ async def test_p_close_2_reopen_confirm_rate(desk_env: DeskEnv) -> None:
     ticket_id = await claimed(desk_env)
     await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)})
     with pytest.raises(NotTheClient):
-        await desk_resolve.client_reopen(desk_env.services, ticket_id=ticket_id, telegram_user_id=NORTE_ID)
-    await desk_resolve.client_reopen(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+        await desk_env.do(desk_resolve.client_reopen, ticket_id=ticket_id, telegram_user_id=NORTE_ID)
+    await desk_env.do(desk_resolve.client_reopen, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
     reopened = await desk_env.ticket(ticket_id)
     assert reopened.status is TicketStatus.ASSIGNED and reopened.resolved_at is None
     assert reopened.assignee_id == await desk_env.agent_id(AGENT_MARCO)
     with pytest.raises(IllegalTransition):
-        await desk_resolve.client_confirm(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+        await desk_env.do(desk_resolve.client_confirm, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
     await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)})
     # A colleague of the same company may answer too (the ticket is the company's).
-    await desk_resolve.client_rate(desk_env.services, ticket_id=ticket_id, telegram_user_id=KEVIN_ID, rating=3)
-    await desk_resolve.client_confirm(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+    await desk_env.do(desk_resolve.client_rate, ticket_id=ticket_id, telegram_user_id=KEVIN_ID, rating=3)
+    await desk_env.do(desk_resolve.client_confirm, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
     closed = await desk_env.ticket(ticket_id)
     assert closed.status is TicketStatus.CLOSED and closed.rating == 3
     async with desk_env.store.transaction() as tx:
         assert await tx.get_credentials(ticket_id) == []
     for bad in (0, 6, True):
         with pytest.raises(InvalidInput):
-            await desk_resolve.client_rate(
-                desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=bad
-            )
+            await desk_env.do(desk_resolve.client_rate, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=bad)
     assert await desk_env.audit(ticket_id) == [
         "claimed",
         "resolved",
@@ -183,7 +181,7 @@ async def test_p_close_2_reopen_confirm_rate(desk_env: DeskEnv) -> None:
 async def test_rating_before_resolution_is_refused(desk_env: DeskEnv) -> None:
     ticket_id = await claimed(desk_env)
     with pytest.raises(InvalidInput):
-        await desk_resolve.client_rate(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=5)
+        await desk_env.do(desk_resolve.client_rate, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=5)
 
 
 async def test_the_low_hours_warning_comes_once_when_the_threshold_is_crossed(desk_env: DeskEnv) -> None:

@@ -27,7 +27,7 @@ _ = desk_env
 
 async def claimed(env: DeskEnv, severity: Severity = Severity.MEDIUM) -> int:
     t = await env.open(severity=severity)
-    await desk.claim(env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await env.drain()
     return t.id
 
@@ -41,8 +41,8 @@ async def ask(
     reason: str = "Urge",
     new_severity: Severity | None = None,
 ) -> Escalation:
-    return await escalation.request_escalation(
-        env.services,
+    return await env.do(
+        escalation.request_in_tx,
         ticket_id=ticket_id,
         requested_by_kind=kind,
         requested_by_id=who,
@@ -102,9 +102,7 @@ async def test_a_second_request_waits_for_the_first_decision(desk_env: DeskEnv) 
 
 
 async def decide(env: DeskEnv, esc_id: int, who: str, approve: bool = True, reason: str | None = None) -> Escalation:
-    return await escalation.decide_escalation(
-        env.services, escalation_id=esc_id, decider_slack_id=who, approve=approve, reason=reason
-    )
+    return await env.decide(escalation_id=esc_id, decider_slack_id=who, approve=approve, reason=reason)
 
 
 async def test_p_esc_2_approval_raises_level_severity_and_deadline_and_tells_everyone(desk_env: DeskEnv) -> None:
@@ -132,8 +130,8 @@ async def test_p_esc_2_only_the_level_role_decides_and_refusals_are_audited(desk
         await decide(desk_env, esc_id, AGENT_MARCO)
     with pytest.raises(NotAnAgent):
         await decide(desk_env, esc_id, STRANGER_SLACK)
-    with pytest.raises(NotAuthorized):
-        await escalation.check_decider(desk_env.services, escalation_id=esc_id, decider_slack_id=AGENT_ANA)
+    refused = await desk_env.do(escalation.check_decider, escalation_id=esc_id, decider_slack_id=AGENT_ANA)
+    assert isinstance(refused, NotAuthorized)  # returned, so its audit row commits with the refusal
     assert (await desk_env.audit(ticket_id)).count("escalation_decision_refused") == 4
     assert (await desk_env.ticket(ticket_id)).escalation_level == 1
 
@@ -185,8 +183,8 @@ async def test_p_esc_1_a_finished_ticket_is_not_escalated(desk_env: DeskEnv) -> 
 async def test_p_esc_1_resolving_drops_a_pending_request_so_a_late_approval_changes_nothing(desk_env: DeskEnv) -> None:
     ticket_id = await claimed(desk_env)
     esc = await ask(desk_env, ticket_id)
-    await desk_resolve.resolve(
-        desk_env.services,
+    await desk_env.do(
+        desk_resolve.resolve,
         ticket_id=ticket_id,
         slack_user_id=AGENT_MARCO,
         solution="listo",
@@ -198,5 +196,5 @@ async def test_p_esc_1_resolving_drops_a_pending_request_so_a_late_approval_chan
     async with desk_env.store.transaction() as tx:
         [dropped] = await tx.list_escalations(ticket_id)
     assert (dropped.status, dropped.decision_reason) == (EscalationStatus.REJECTED, "resolved")
-    await desk_resolve.client_reopen(desk_env.services, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
+    await desk_env.do(desk_resolve.client_reopen, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
     assert (await ask(desk_env, ticket_id)).to_level == 2  # a reopened ticket may ask again

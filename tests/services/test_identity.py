@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.services import identity
+from bot.services.events import ContactShared
 from sandbox.demo import KEVIN_ID, LAURA_ID, SPARE_INVITE, STRANGER_ID
 from storage.records import Contract
-from tests.services.test_intake_helpers import Env, env
+from tests.services.test_intake_helpers import Env, command, env
 
 __all__ = ["env"]
 
@@ -15,15 +16,11 @@ NEWBIE = 777001
 
 
 async def start(e: Env, user: int, code: str | None = None, lang: str = "es") -> None:
-    await identity.start(
-        e.services, update_key=e.key(), chat_id=user, user_id=user, first_name="Nuevo", lang=lang, code=code
-    )
+    await e.say(command("start", code or ""), user, lang=lang, first_name="Nuevo")
 
 
 async def share(e: Env, user: int, phone: str, owner: int | None) -> None:
-    await identity.shared_contact(
-        e.services, update_key=e.key(), chat_id=user, user_id=user, phone=phone, contact_user_id=owner, lang="es"
-    )
+    await e.say(ContactShared(phone, owner), user)
 
 
 async def linked(e: Env, user: int) -> int | None:
@@ -91,10 +88,8 @@ async def test_greeting_shows_contract_and_menu_in_the_users_language(env: Env) 
 
 
 async def test_redelivered_start_answers_once(env: Env) -> None:
-    for _ in range(2):
-        await identity.start(
-            env.services, update_key="same", chat_id=LAURA_ID, user_id=LAURA_ID, first_name="L", lang="es", code=None
-        )
+    assert await env.say(command("start"), LAURA_ID, key="same")
+    assert not await env.say(command("start"), LAURA_ID, key="same")
     assert len(await env.texts()) == 1
 
 

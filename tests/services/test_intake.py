@@ -8,10 +8,11 @@ from bot.conversation import Choice, Command, Input, Photo, Text
 from bot.delivery import Scheduler
 from bot.domain.types import Severity
 from bot.services import intake
+from bot.services.events import ButtonTapped
 from sandbox.demo import CLINICA_ID, LAURA_ID, NORTE_ID, STRANGER_ID
 from sandbox.testing import MEXICO
 from storage.records import CredentialKind
-from tests.services.test_intake_helpers import Env, env
+from tests.services.test_intake_helpers import Env, as_act, command, env
 
 __all__ = ["env"]
 
@@ -19,13 +20,11 @@ DESCRIPTION = "El firewall se reinicia solo cada diez minutos y nadie tiene inte
 
 
 async def begin(e: Env, user: int = LAURA_ID, key: str | None = None) -> None:
-    await intake.begin(e.services, e.box, update_key=key or e.key(), chat_id=user, user_id=user, lang="es")
+    await e.say(command("reportar"), user, key=key)
 
 
 async def answer(e: Env, event: Input, user: int = LAURA_ID, key: str | None = None) -> None:
-    await intake.answer(
-        e.services, e.box, update_key=key or e.key(), chat_id=user, user_id=user, lang="es", event=event
-    )
+    await e.say(as_act(event), user, key=key)
 
 
 async def tap(e: Env, action: str, user: int = LAURA_ID) -> None:
@@ -175,10 +174,13 @@ async def test_p_sla_draft_expires_after_the_configured_hours_with_a_message(env
 
 
 async def test_cancel_reports_whether_there_was_something(env: Env) -> None:
-    assert await intake.cancel(env.services, update_key=env.key(), chat_id=LAURA_ID, lang="es") is False
+    await env.say(command("cancelar"), LAURA_ID)
+    assert (await env.texts())[-1] == env.services.catalogue.t("es", "commands.cancel_nothing")
     await begin(env)
-    assert await intake.cancel(env.services, update_key=env.key(), chat_id=LAURA_ID, lang="es") is True
-    assert await intake.draft_kind(env.services, LAURA_ID) is None
+    await env.say(command("cancelar"), LAURA_ID)
+    assert (await env.texts())[-1] == env.services.catalogue.t("es", "commands.cancel_done")
+    async with env.services.store.transaction() as tx:
+        assert await tx.get_draft(LAURA_ID) is None
 
 
 async def test_begin_with_a_draft_asks_the_pending_question_again(env: Env) -> None:
@@ -187,9 +189,7 @@ async def test_begin_with_a_draft_asks_the_pending_question_again(env: Env) -> N
     await env.outbox()
     await begin(env)
     assert await env.texts() == ["¿Qué equipo o sistema?"]
-    await intake.resume(
-        env.services, env.box, update_key=env.key(), chat_id=LAURA_ID, user_id=LAURA_ID, lang="es", fresh=True
-    )
+    await env.say(ButtonTapped("r:new", "q-resume"), LAURA_ID)
     assert await env.texts() == ["¿Sobre qué servicio es tu reporte?"]
 
 

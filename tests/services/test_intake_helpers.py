@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.conversation import Choice, Command, Input
 from bot.i18n import Catalogue
+from bot.inbox import Receipt
+from bot.services import client_entry
 from bot.services.context import Services
+from bot.services.events import ButtonTapped, ClientAct, ClientEvent, CommandSent, MessageSent, Person
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
 from sandbox.demo import Demo, seed_demo
@@ -35,6 +39,13 @@ class Env:
         self.updates += 1
         return str(self.updates)
 
+    async def say(
+        self, act: ClientAct, user: int, *, key: str | None = None, lang: str = "es", first_name: str = ""
+    ) -> bool:
+        """One client event through the inbox, as the worker hands it to the client entry.
+        Returns: False when `key` was received before (a redelivery: nothing is done twice)."""
+        return await deliver(self.services, act, Person(user, user, lang, first_name), key=key or self.key())
+
     async def outbox(self) -> list[OutboxMessage]:
         """Every row queued since the last read, in order (each marked sent, as the dispatcher would)."""
         rows: list[OutboxMessage] = []
@@ -50,6 +61,33 @@ class Env:
     async def texts(self) -> list[str]:
         """The Telegram texts queued since the last read."""
         return [str(r.payload["text"]) for r in await self.outbox() if r.kind == "send"]
+
+
+def as_act(event: Input) -> ClientAct:
+    """What the Telegram adapter makes of an input: a tap, a command, or a message."""
+    if isinstance(event, Choice):
+        return ButtonTapped(event.data, f"q-{event.data}")
+    if isinstance(event, Command):
+        return CommandSent(event.name, event.text.partition(" ")[2].strip(), event)
+    return MessageSent(event)
+
+
+def command(name: str, argument: str = "") -> CommandSent:
+    text = f"/{name} {argument}".strip()
+    return CommandSent(name, argument, Command(name, text))
+
+
+async def deliver(services: Services, act: ClientAct, who: Person, *, key: str) -> bool:
+    """Commit the event to the inbox (a key seen before is a redelivery), claim it, run the client entry."""
+    now = services.clock()
+    async with services.store.transaction() as tx:
+        entry_id = await tx.add_inbox("telegram", key, f"tg:chat:{who.chat_id}", "update", {}, at=now)
+        if entry_id is None:
+            return False
+        claimed = await tx.claim_inbox(now, "test-worker", 1000, 60.0)
+        assert entry_id in [c.id for c in claimed]
+    await client_entry.handle(services, Receipt(entry_id, "test-worker"), ClientEvent(who, act))
+    return True
 
 
 def make_settings(tmp: Path, **overrides: Any) -> Settings:
@@ -78,6 +116,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         tiers=tier_rules(settings),
         targets=response_targets(settings),
         catalogue=Catalogue.load(),
+        box=SecretBox(list(settings.secrets_keys)),
         clock=clock,
     )
     try:

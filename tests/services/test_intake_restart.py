@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.conversation import Choice, Input, Photo, Text
-from bot.services import intake
 from bot.wiring import open_store
 from sandbox.demo import CLINICA_ID, LAURA_ID
-from tests.services.test_intake_helpers import Env, env
+from tests.services.test_intake_helpers import Env, as_act, command, env
 
 __all__ = ["env"]
 
@@ -22,7 +21,7 @@ async def restart(e: Env) -> None:
 
 
 async def walk(e: Env, user: int, steps: list[tuple[str, str | Input]]) -> None:
-    await intake.begin(e.services, e.box, update_key=e.key(), chat_id=user, user_id=user, lang="es")
+    await e.say(command("reportar"), user)
     for expected, answer in steps:
         async with e.services.store.transaction() as tx:
             before = await tx.get_draft(user)
@@ -32,7 +31,7 @@ async def walk(e: Env, user: int, steps: list[tuple[str, str | Input]]) -> None:
             after = await tx.get_draft(user)
         assert after == before
         event = Choice(f"i:{after.data['intake']['seq']}:{answer}") if isinstance(answer, str) else answer
-        await intake.answer(e.services, e.box, update_key=e.key(), chat_id=user, user_id=user, lang="es", event=event)
+        await e.say(as_act(event), user)
 
 
 async def test_restart_at_every_remote_step(env: Env) -> None:

@@ -50,8 +50,8 @@ async def test_p_esc_1_unclaimed_at_the_deadline_requests_escalation_automatical
 
 async def test_breach_with_an_escalation_already_pending_adds_nothing(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
-    await escalation.request_escalation(
-        desk_env.services, ticket_id=t.id, requested_by_kind="client", requested_by_id=str(LAURA_ID), reason="ya"
+    await desk_env.do(
+        escalation.request_in_tx, ticket_id=t.id, requested_by_kind="client", requested_by_id=str(LAURA_ID), reason="ya"
     )
     assert t.response_due_at is not None
     await fire(desk_env, t.response_due_at + timedelta(minutes=1))
@@ -74,7 +74,7 @@ async def test_timers_of_a_superseded_deadline_do_nothing(desk_env: DeskEnv) -> 
 
 async def test_claimed_tickets_get_no_warning(desk_env: DeskEnv) -> None:
     t = await desk_env.open()
-    await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await desk_env.drain()
     await fire(desk_env, datetime(2026, 12, 10, 12, 0, tzinfo=MEXICO))
     assert payloads(await desk_env.drain(), "channel") == []
@@ -100,8 +100,8 @@ def test_business_left_is_negative_once_overdue(desk_env: DeskEnv) -> None:
 
 async def waiting(env: DeskEnv) -> int:
     t = await env.open()
-    await desk.claim(env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
-    await desk_info.ask_client(env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO, question="¿Foto?")
+    await env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await env.do(desk_info.ask_client, ticket_id=t.id, slack_user_id=AGENT_MARCO, question="¿Foto?")
     await env.drain()
     return t.id
 
@@ -148,9 +148,9 @@ async def test_an_answered_wait_stops_its_reminders(desk_env: DeskEnv) -> None:
 async def test_resolved_auto_closes_after_the_configured_business_days(desk_env: DeskEnv) -> None:
     desk_env.services.settings.resolved_autoclose_business_days = 2
     t = await desk_env.open()
-    await desk.claim(desk_env.services, ticket_id=t.id, slack_user_id=AGENT_MARCO)
-    await desk_resolve.resolve(
-        desk_env.services,
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(
+        desk_resolve.resolve,
         ticket_id=t.id,
         slack_user_id=AGENT_MARCO,
         solution="listo",

@@ -10,6 +10,7 @@ A backend's test module subclasses StoreContract (named Test...) and provides fo
 
 from __future__ import annotations
 
+from tests.storage.contract_inbox import InboxContract
 from tests.storage.contract_people import PeopleContract
 from tests.storage.contract_queues import QueueContract
 from tests.storage.contract_tickets import TicketContract
@@ -17,5 +18,5 @@ from tests.storage.contract_tickets import TicketContract
 __all__ = ["StoreContract"]
 
 
-class StoreContract(PeopleContract, TicketContract, QueueContract):
+class StoreContract(PeopleContract, TicketContract, QueueContract, InboxContract):
     """Every rule of the Store/Tx protocols, checked through the public API only."""

@@ -135,7 +135,8 @@ class QueueContract:
             first = await tx.claim_outbox(at(5), "w1", 10, 30)
             assert [m.id for m in first] == [a1, b1, s1]
             assert all(m.status is OutboxStatus.SENDING and m.locked_by == "w1" for m in first)
-            assert first[0].attempts == 1 and first[0].locked_until == at(5.5)
+            # attempts count failures only; claims count takings (a sender knows an earlier try may have landed)
+            assert first[0].attempts == 0 and first[0].claims == 1 and first[0].locked_until == at(5.5)
             # a2 waits behind a1 while a1 is leased; nothing is handed out twice.
             assert await tx.claim_outbox(at(5), "w2", 10, 30) == []
             await tx.mark_sent(a1)
@@ -158,7 +159,7 @@ class QueueContract:
             # Neither a1 (not yet available) nor a2 (behind a1) may go out before a1's retry time.
             assert await tx.claim_outbox(at(5), "w", 10, 30) == []
             again = await tx.claim_outbox(at(10), "w", 10, 30)
-            assert [(m.id, m.attempts) for m in again] == [(a1, 2)]
+            assert [(m.id, m.attempts, m.claims) for m in again] == [(a1, 1, 2)]
             await tx.mark_dead(a1, "403 blocked")
             dead = await tx.get_outbox(a1)
             assert dead is not None and dead.status is OutboxStatus.DEAD and dead.last_error == "403 blocked"
@@ -175,7 +176,7 @@ class QueueContract:
             assert await tx.claim_outbox(at(1.5), "w2", 10, 60) == []
             # w1 died: after its lease, w2 may take the row.
             retaken = await tx.claim_outbox(at(2), "w2", 10, 60)
-            assert [(m.id, m.locked_by, m.attempts) for m in retaken] == [(a1, "w2", 2)]
+            assert [(m.id, m.locked_by, m.claims) for m in retaken] == [(a1, "w2", 2)]
 
     async def test_prune_outbox_keeps_undelivered_rows(self, store: Store) -> None:
         async with store.transaction() as tx:

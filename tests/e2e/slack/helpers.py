@@ -54,6 +54,7 @@ async def open_ticket(
                 telegram_chat_id=chat_id,
                 clock_started_at=start,
                 response_due_at=services.calendar.add(start, services.targets[severity]),
+                slack_channel=services.settings.slack_support_channel,
             )
         )
         if with_password:
@@ -61,7 +62,7 @@ async def open_ticket(
                 ticket.id, CredentialKind.TEAMVIEWER_PASSWORD, "TeamViewer 123 456 789", TV_PASSWORD, at=now
             )
         await tx.append_audit(ticket.id, at=now, actor_kind="client", actor_id=str(chat_id), action="opened")
-        await outbox.slack_card(tx, ticket.id, at=now)
+        await outbox.slack_card(tx, ticket, at=now)
         await start_response_clock(tx, services, ticket)
     services.wake_delivery()
     await world.settle()

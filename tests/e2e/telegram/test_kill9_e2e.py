@@ -204,7 +204,7 @@ async def test_sigkill_mid_intake_then_a_new_process_continues_at_the_same_step(
     await outside.until(lambda: len(laura.bot_messages()) > messages_before, "the question after the description")
 
     # ... and the intake goes on to a ticket in the new process.
-    await laura.send("desde hoy a las 9")
+    await laura.send("hace 2 horas")  # real clock here: "hoy a las 9" is in the future before 9:00
     await step_is("attachments")
     await laura.send_photo()
     await tap("ok")

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.delivery import Dispatcher, PermanentFailure, RetryLater, Sender
+from bot.delivery import Dispatcher, Outgoing, PermanentFailure, RetryLater, Sender, Unavailable
+from bot.pacing import Pacer
 from bot.services import outbox
+from bot.services.delivered import BLOCKED_MARK
 from handlers.telegram.senders import register_senders
+from storage.records import OutboxMessage, OutboxStatus
 
 
 class FakeBot:
@@ -27,8 +31,12 @@ class FakeBot:
         if self.error is not None:
             raise self.error
 
-    async def send_message(self, **kwargs: Any) -> None:
+    async def send_message(self, **kwargs: Any) -> SimpleNamespace:
         await self._call("send_message", **kwargs)
+        return SimpleNamespace(message_id=len(self.calls))
+
+    async def answer_callback_query(self, query_id: str, **kwargs: Any) -> None:
+        await self._call("answer_callback_query", query_id=query_id, **kwargs)
 
     async def edit_message_text(self, **kwargs: Any) -> None:
         await self._call("edit_message_text", **kwargs)
@@ -45,10 +53,24 @@ class Recorder(Dispatcher):
         self.senders[(destination, kind)] = sender
 
 
-def senders(bot: FakeBot) -> dict[str, Sender]:
+def senders(bot: FakeBot) -> dict[str, Callable[[Mapping[str, Any]], Awaitable[Any]]]:
+    """Each Telegram sender, called with a payload as the dispatcher would hand it its row."""
     recorder = Recorder()
     register_senders(recorder, bot)  # type: ignore[arg-type]
-    return {kind: s for (dest, kind), s in recorder.senders.items() if dest == outbox.TELEGRAM}
+    pacer = Pacer(lambda key: None)
+
+    def call(sender: Sender) -> Callable[[Mapping[str, Any]], Awaitable[Any]]:
+        async def run(payload: Mapping[str, Any]) -> Any:
+            row = OutboxMessage(1, "telegram", "1", "send", payload, None, T0, T0, 0, None, OutboxStatus.SENDING,
+                                "w", T0)  # fmt: skip
+            return await sender(Outgoing(row, pacer, hold=1.0))
+
+        return run
+
+    return {kind: call(s) for (dest, kind), s in recorder.senders.items() if dest == outbox.TELEGRAM}
+
+
+T0 = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 
 
 SEND: Mapping[str, Any] = {"chat_id": 1, "text": "<b>hola</b>", "keyboard": [[{"text": "A", "data": "i:0:ok"}]]}
@@ -83,9 +105,21 @@ async def test_retry_after_becomes_retry_later(seconds: int | timedelta) -> None
     assert caught.value.seconds == 7
 
 
-async def test_blocked_user_is_a_permanent_failure() -> None:
-    with pytest.raises(PermanentFailure):
+async def test_blocked_user_is_a_permanent_failure_named_so() -> None:
+    with pytest.raises(PermanentFailure) as caught:
         await senders(FakeBot(Forbidden("Forbidden: bot was blocked by the user")))["send"](SEND)
+    assert str(caught.value).startswith(BLOCKED_MARK)  # the dead-letter hook marks the contact unreachable
+
+
+async def test_send_returns_the_message_id() -> None:
+    assert await senders(FakeBot())["send"](SEND) == {"message_id": 1}
+
+
+async def test_an_answer_to_a_stale_query_is_no_failure() -> None:
+    """A failed answerCallbackQuery never reaches the client: "query is too old" is simply over."""
+    bot = FakeBot(BadRequest("Bad Request: query is too old and response timeout expired or query ID is invalid"))
+    await senders(bot)["answer"]({"query_id": "q1", "text": "Ese botón ya no está activo."})
+    assert bot.calls == [("answer_callback_query", {"query_id": "q1", "text": "Ese botón ya no está activo."})]
 
 
 async def test_not_modified_edit_is_a_success_never_resent() -> None:
@@ -101,5 +135,5 @@ async def test_deleting_a_message_already_gone_is_a_success() -> None:
 async def test_other_bad_requests_give_up_and_network_errors_retry() -> None:
     with pytest.raises(PermanentFailure):
         await senders(FakeBot(BadRequest("Bad Request: can't parse entities")))["send"](SEND)
-    with pytest.raises(NetworkError):
+    with pytest.raises(Unavailable):  # the platform is down: retried for as long as it takes
         await senders(FakeBot(NetworkError("boom")))["send"](SEND)

@@ -16,7 +16,9 @@ from bot.domain.types import Role, TicketStatus
 from bot.services import desk
 from bot.services.context import Services
 from bot.services.desk_common import NotAnAgent, NotTheAssignee, TicketGone
-from handlers.slack.listeners import Click, refusal
+from bot.services.desk_entry import refusal
+from bot.services.events import CardButton, ThreadMessage
+from handlers.slack.listeners import to_button, to_message
 from storage.records import Agent
 from tests.services.desk_env import DeskEnv
 from tests.services.desk_env import desk as desk_env
@@ -25,7 +27,7 @@ _ = desk_env
 MARCO = Agent(id=1, name="Marco", slack_user_id="U0MARCO", role=Role.AGENT, active=True)
 
 
-def test_click_parses_a_block_actions_payload() -> None:
+def test_a_block_actions_payload_becomes_a_card_button() -> None:
     body = {
         "user": {"id": "U0ANA"},
         "channel": {"id": "C0SUPPORT"},
@@ -33,19 +35,27 @@ def test_click_parses_a_block_actions_payload() -> None:
         "trigger_id": "T1",
         "actions": [{"action_id": "desk_claim", "value": "42", "action_ts": "3.4"}],
     }
-    click = Click.parse(body)
-    assert (click.user, click.channel, click.message_ts, click.number) == ("U0ANA", "C0SUPPORT", "1.2", 42)
-    assert click.key == "U0ANA:3.4:desk_claim:T1"
+    assert to_button(body) == CardButton("U0ANA", "claim", 42, "C0SUPPORT", "1.2", "T1")
 
 
-@pytest.mark.parametrize("value", ["", "abc", "-1", "1; DROP"])
-def test_click_with_a_tampered_value_has_no_number(value: str) -> None:
-    assert Click.parse({"actions": [{"value": value}]}).number is None
+@pytest.mark.parametrize("value", ["", "abc", "-1", "1; DROP", "1" * 13])
+def test_a_tampered_value_names_no_ticket(value: str) -> None:
+    button = to_button({"actions": [{"action_id": "desk_claim", "value": value}]})
+    assert button is not None and button.value is None
 
 
-def test_click_survives_an_empty_payload() -> None:
-    click = Click.parse({})
-    assert click.user == "" and click.number is None
+def test_an_empty_or_foreign_payload_is_no_button() -> None:
+    assert to_button({}) is None
+    assert to_button({"actions": [{"action_id": "someone_elses"}]}) is None
+
+
+def test_thread_replies_by_people_only() -> None:
+    reply = {"channel": "C1", "thread_ts": "1.0", "ts": "2.0", "user": "U1", "text": "hola"}
+    assert to_message(reply) == ThreadMessage("U1", "C1", "1.0", "2.0", "hola")
+    assert to_message({**reply, "thread_ts": None}) is None  # top level
+    assert to_message({**reply, "ts": "1.0"}) is None  # the parent itself
+    assert to_message({**reply, "bot_id": "B1"}) is None  # our own posts
+    assert to_message({**reply, "subtype": "message_changed"}) is None
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.domain.types import HoursKind, Severity
 from bot.i18n import Catalogue
+from bot.services.desk_common import split_for_mrkdwn
 from handlers.slack import modals
-from handlers.slack.senders import split_for_mrkdwn
 from sandbox.slack.blockkit import validate_view
 
 CAT = Catalogue.load(strict=True)
@@ -27,8 +27,8 @@ def submitted(values: dict[str, Any], meta: str = '{"ticket_id": 3, "channel": "
     "view",
     [
         modals.ask_modal(CAT, 3, "C1"),
-        modals.escalate_modal(CAT, 3, "C1", Severity.LOW),
-        modals.escalate_modal(CAT, 3, "C1", Severity.CRITICAL),
+        modals.escalate_modal(CAT, 3, "C1", "1.2", Severity.LOW),
+        modals.escalate_modal(CAT, 3, "C1", "1.2", Severity.CRITICAL),
         modals.resolve_modal(CAT, 3, "C1"),
         modals.reject_modal(CAT, 9, "D1", "1.2"),
     ],
@@ -39,10 +39,10 @@ def test_every_modal_is_a_valid_view(view: dict[str, Any]) -> None:
 
 
 def test_escalate_offers_only_more_urgent_severities() -> None:
-    view = modals.escalate_modal(CAT, 3, "C1", Severity.MEDIUM)
+    view = modals.escalate_modal(CAT, 3, "C1", "1.2", Severity.MEDIUM)
     [select] = [b for b in view["blocks"] if b["block_id"] == "severity"]
     assert [o["value"] for o in select["element"]["options"]] == ["1", "2"]
-    top = modals.escalate_modal(CAT, 3, "C1", Severity.CRITICAL)
+    top = modals.escalate_modal(CAT, 3, "C1", "1.2", Severity.CRITICAL)
     assert [b["block_id"] for b in top["blocks"]] == ["reason"]
 
 
@@ -56,7 +56,7 @@ def test_parse_ask_requires_a_question() -> None:
 def test_parse_escalate_reads_the_selected_option() -> None:
     view = submitted({"reason": "Urge"})
     view["state"]["values"]["severity"] = {"value": {"selected_option": {"value": "2"}}}
-    assert modals.parse_escalate(view, CAT) == modals.EscalateForm("Urge", Severity.HIGH)
+    assert modals.parse_escalate(view, CAT) == modals.EscalateFields("Urge", Severity.HIGH)
     assert modals.parse_escalate(submitted({"reason": "Urge"}), CAT).new_severity is None
     view["state"]["values"]["severity"] = {"value": {"selected_option": {"value": "9"}}}
     with pytest.raises(modals.FormErrors):

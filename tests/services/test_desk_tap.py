@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.services.desk_info import reopen_keyboard
-from bot.services.desk_resolve import solution_keyboard
-from handlers.telegram.desk_callbacks import DeskTap
+from bot.services.desk_resolve import DeskTap, solution_keyboard
 from tests.services.desk_env import DeskEnv
 from tests.services.desk_env import desk as desk_env
 
