@@ -48,6 +48,16 @@ def _positive_hours(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
 def _choices(enum: type[Tier] | type[Role] | type[ServiceArea] | type[TicketStatus]) -> list[str]:
     return [member.value for member in enum]
 
@@ -150,6 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sla.add_parser("deadline", help="response deadline of a ticket (P-SLA-1..5)")
     p.add_argument("--severity", type=int, required=True, choices=[int(s) for s in Severity])
     p.add_argument("--opened", type=_instant, required=True, help="ISO-8601; without an offset it is in TIMEZONE")
+
+    outbox = sub.add_parser("outbox", help="messages waiting to go to Telegram and Slack").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = outbox.add_parser("list", help="messages waiting to be sent (with --dead: those that failed for good)")
+    p.add_argument("--dead", action="store_true", help="the dead letters: sending failed for a reason not a rate limit")
+    p.add_argument("--limit", type=_positive_int, default=100)
+    p = outbox.add_parser("retry", help="send a dead message again (the running bot picks it up)")
+    p.add_argument("id", type=_positive_int, help="the ID shown by `supportbot outbox list --dead`")
+
+    inbox = sub.add_parser("inbox", help="events received from Telegram and Slack").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = inbox.add_parser("list", help="events not handled yet (with --failed: those that failed or could not be read)")
+    p.add_argument("--failed", action="store_true", help="events that failed every attempt or could not be parsed")
+    p.add_argument("--limit", type=_positive_int, default=100)
 
     db = sub.add_parser("db", help="the database").add_subparsers(dest="action", required=True, metavar="ACTION")
     db.add_parser("migrate", help="apply pending migrations")

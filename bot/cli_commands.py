@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bot.cli import CliError
 from bot.clock import utcnow
@@ -21,6 +22,7 @@ from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
 from storage import SecretBox, SecretError, Store, StoreError
 from storage.migrate import pending
+from storage.records import InboxStatus, OutboxStatus
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 _COMMANDS: dict[tuple[str, str | None], Command] = {}
@@ -366,6 +368,93 @@ async def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     for event in audit:
         data = " ".join(f"{k}={v}" for k, v in event.data.items())
         print(f"  {when(event.at)}  {event.actor_kind}:{event.actor_id}  {event.action}  {data}".rstrip())
+    return 0
+
+
+# --- outbox, inbox ------------------------------------------------------------------------------------------
+def _stamp(value: datetime | None, settings: Settings) -> str:
+    return value.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _one_line(text: str | None, width: int = 70) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _ticket_id(payload: Mapping[str, Any]) -> int | None:
+    value = payload.get("ticket_id")
+    return value if isinstance(value, int) else None
+
+
+@_command("outbox", "list")
+async def _outbox_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Never prints a payload: a row may carry what a client wrote (P-IN-3); the id, where and why suffice."""
+    statuses = (OutboxStatus.DEAD,) if args.dead else (OutboxStatus.PENDING, OutboxStatus.SENDING)
+    async with _store(settings) as store, store.transaction() as tx:
+        rows = [m for status in statuses for m in await tx.list_outbox(status, args.limit)][: args.limit]
+        numbers: dict[int | None, str] = {}
+        for m in rows:
+            ticket_id = _ticket_id(m.payload)
+            if ticket_id is not None and ticket_id not in numbers:
+                ticket = await tx.get_ticket(ticket_id)
+                numbers[ticket_id] = ticket.number if ticket else "-"
+    if not rows:
+        print("no dead messages" if args.dead else "nothing waiting to be sent")
+        return 0
+    rows.sort(key=lambda m: m.id)
+    table = [
+        [
+            str(m.id),
+            m.kind,
+            m.destination,
+            numbers.get(_ticket_id(m.payload), "-"),
+            _stamp(m.created_at, settings),
+            str(m.attempts),
+            m.status.value if not args.dead else _one_line(m.last_error),
+        ]
+        for m in rows
+    ]
+    last = "ERROR" if args.dead else "STATUS"
+    _table(table, ["ID", "KIND", "TO", "TICKET", "CREATED", "ATTEMPTS", last])
+    if args.dead:
+        print(f"{len(rows)} dead; send one again with `supportbot outbox retry ID`")
+    return 0
+
+
+@_command("outbox", "retry")
+async def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
+    async with _store(settings) as store, store.transaction() as tx:
+        row = await tx.get_outbox(args.id)
+        if row is None:
+            raise CliError(f"no outbox message {args.id} (see `supportbot outbox list --dead`)")
+        if not await tx.requeue_outbox(args.id, utcnow()):
+            raise CliError(f"outbox message {args.id} is {row.status.value}, not dead: there is nothing to retry")
+    print(f"outbox message {args.id} ({row.kind} to {row.destination}) is queued again; the running bot sends it")
+    return 0
+
+
+@_command("inbox", "list")
+async def _inbox_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Never prints a payload (sealed at rest): source, key and the error say which event it was."""
+    statuses = (InboxStatus.FAILED, InboxStatus.UNPARSED) if args.failed else (InboxStatus.PENDING, InboxStatus.WORKING)
+    async with _store(settings) as store, store.transaction() as tx:
+        entries = await tx.list_inbox(statuses, args.limit)
+    if not entries:
+        print("no failed or unreadable events" if args.failed else "nothing waiting to be handled")
+        return 0
+    table = [
+        [
+            str(e.id),
+            f"{e.source}:{e.kind}",
+            e.key,
+            e.ordering_key,
+            _stamp(e.received_at, settings),
+            str(e.attempts),
+            e.status.value if not args.failed else f"{e.status.value}: {_one_line(e.error, 60)}",
+        ]
+        for e in entries
+    ]
+    _table(table, ["ID", "EVENT", "KEY", "CHAT", "RECEIVED", "ATTEMPTS", "STATUS"])
     return 0
 
 

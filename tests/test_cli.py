@@ -341,3 +341,79 @@ async def test_tickets_list_and_show_with_the_audit_trail(capsys: pytest.Capture
     trail = out.split("audit trail:\n")[1].splitlines()
     assert [line.split()[1:3] for line in trail] == [["client:5550001", "opened"], ["agent:U0MARCO", "claimed"]]
     assert trail[1].endswith("met=True") and trail[0].startswith("  2026-11-24T10:15:00-06:00")
+
+
+async def test_outbox_dead_letters_are_listed_and_sent_again(
+    capsys: pytest.CaptureFixture[str], _workdir: Path
+) -> None:
+    """Issue "every event exactly once": a row that really failed is visible and can be retried by its id,
+    and the listing never shows what the message says (it may quote a client, P-IN-3)."""
+    from storage.records import OutboxStatus
+
+    assert (await _async_main(capsys, "keys", "generate"))[0] == 0
+    keys = read_key_file(_workdir / "var" / "secrets.key")
+    path = _workdir / "var" / "supportbot.db"
+    at = datetime(2026, 11, 24, 16, 15, tzinfo=UTC)
+    store = await SqliteStore.open(path, SecretBox(keys))
+    try:
+        async with store.transaction() as tx:
+            dead = await tx.enqueue("telegram", "chat:1", "message", {"chat_id": 1, "text": "k9#Lm2"}, at=at)
+            waiting = await tx.enqueue("telegram", "chat:2", "message", {"chat_id": 2, "text": "hola"}, at=at)
+            assert dead is not None and waiting is not None
+            await tx.mark_dead(dead, "Forbidden: bot was blocked by the user")
+    finally:
+        await store.close()
+
+    code, out, _ = await _async_main(capsys, "outbox", "list", "--dead")
+    assert code == 0 and "bot was blocked by the user" in out and "k9#Lm2" not in out
+    assert [line.split()[0] for line in out.splitlines()[1:-1]] == [str(dead)]
+    code, out, _ = await _async_main(capsys, "outbox", "list")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == [str(waiting)]
+
+    code, out, _ = await _async_main(capsys, "outbox", "retry", str(dead))
+    assert code == 0 and "queued again" in out
+    code, out, _ = await _async_main(capsys, "outbox", "list", "--dead")
+    assert (code, out) == (0, "no dead messages\n")
+    code, _, err = await _async_main(capsys, "outbox", "retry", str(dead))  # pressed twice: nothing to retry
+    assert code == 1 and "is pending, not dead" in err and err.count("\n") == 1
+    code, _, err = await _async_main(capsys, "outbox", "retry", "999")
+    assert code == 1 and "no outbox message 999" in err
+
+    store = await SqliteStore.open(path, SecretBox(keys))
+    try:
+        async with store.transaction() as tx:
+            row = await tx.get_outbox(dead)
+    finally:
+        await store.close()
+    assert row is not None and row.status is OutboxStatus.PENDING and row.attempts == 0 and row.last_error is None
+
+
+@pytest.mark.parametrize(
+    "argv", [["outbox", "retry", "x"], ["outbox", "retry", "0"], ["outbox", "list", "--limit", "-1"]]
+)
+def test_outbox_bad_ids_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    _, err = capsys.readouterr()
+    assert exit_.value.code == 2 and ("not a whole number" in err or "must be 1 or more" in err)
+
+
+async def test_inbox_failed_events_are_listed_without_their_content(
+    capsys: pytest.CaptureFixture[str], _workdir: Path
+) -> None:
+    assert (await _async_main(capsys, "keys", "generate"))[0] == 0
+    keys = read_key_file(_workdir / "var" / "secrets.key")
+    at = datetime(2026, 11, 24, 16, 15, tzinfo=UTC)
+    store = await SqliteStore.open(_workdir / "var" / "supportbot.db", SecretBox(keys))
+    try:
+        async with store.transaction() as tx:
+            entry = await tx.add_inbox(
+                "telegram", "77", "chat:5", "update", {"text": "k9#Lm2"}, at=at, unparsed="no update_id"
+            )
+    finally:
+        await store.close()
+    code, out, _ = await _async_main(capsys, "inbox", "list", "--failed")
+    assert code == 0 and "unparsed: no update_id" in out and "telegram:update" in out and "k9#Lm2" not in out
+    assert str(entry) in out.splitlines()[1].split()[0]
+    code, out, _ = await _async_main(capsys, "inbox", "list")
+    assert (code, out) == (0, "nothing waiting to be handled\n")
