@@ -138,6 +138,7 @@ class RelayOutcome(StrEnum):
     INTERNAL = "internal"  # internal note (prefix) or another agent talking: stays in Slack
     REFUSED = "refused"  # the author has no role: nothing reaches the client
     NOT_A_TICKET = "not_a_ticket"  # not a card's thread, or the ticket is closed / has no client chat
+    UNREACHABLE = "unreachable"  # the client blocked the bot: the thread is told once, nothing is queued
 
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
@@ -179,6 +180,11 @@ async def relay_agent_reply(tx: Tx, services: Services, message: ThreadMessage, 
     if ticket.telegram_chat_id is None or ticket.status is TicketStatus.NEW or not plain:
         return RelayOutcome.NOT_A_TICKET
     view = await load(tx, ticket.id)
+    if view.contact is not None and view.contact.unreachable_since is not None:
+        note = agent_text(services, "desk.thread.not_delivered_blocked", name=view.contact.name)
+        await outbox.slack_thread(tx, ticket, note, at=at)
+        await audit(tx, ticket.id, at, AGENT, user, "agent_reply_undelivered", reason="client_blocked_bot")
+        return RelayOutcome.UNREACHABLE
     for n, start in enumerate(range(0, len(plain), TELEGRAM_CHUNK)):
         chunk = plain[start : start + TELEGRAM_CHUNK]
         await notify_client(

@@ -259,6 +259,5 @@ async def handle_message(services: Services, receipt: Receipt | None, message: T
     async with services.store.transaction() as tx:
         await _begin(tx, receipt, now)
         outcome = await desk.relay_agent_reply(tx, services, message, now)
-    if outcome is desk.RelayOutcome.SENT:
-        services.wake_delivery()
+    services.wake_delivery()
     return outcome

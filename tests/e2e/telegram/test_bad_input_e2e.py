@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from sandbox.demo import LAURA_ID
 from sandbox.testing import World
+from storage.records import InboxStatus
 from tests.e2e.telegram.helpers import DESCRIPTION, draft, intake_data, tap, to_description
 
 
@@ -114,3 +119,26 @@ async def test_old_intake_button_after_the_draft_ended(world: World) -> None:
     assert await draft(world, LAURA_ID) is None
     await laura.send_voice()  # outside the intake too, a friendly word rather than silence
     assert "no puedo escuchar audios" in laura.last_text()
+
+
+async def test_an_unreadable_update_by_polling_is_kept_and_the_rest_go_on(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue "every event exactly once": the offset moves past it (else getUpdates returns it forever), a WARNING
+    names its update_id and the error, the inbox keeps it as unparsed, and the next update is answered."""
+    with caplog.at_level(logging.WARNING):
+        update_id = await world.telegram.state.push_update(
+            "message",
+            {"message_id": 1, "chat": {"id": LAURA_ID, "type": "private"}},  # no date, no from
+        )
+        assert update_id is not None
+        await world.received(update_id)
+    [line] = [r for r in caplog.records if "unparsed" in r.getMessage()]
+    assert line.levelno == logging.WARNING and str(update_id) in line.getMessage() and "date" in line.getMessage()
+    assert world.bot.store is not None
+    async with world.bot.store.transaction() as tx:
+        [kept] = await tx.list_inbox((InboxStatus.UNPARSED,))
+    assert kept.key == str(update_id)
+    laura = world.client(LAURA_ID)
+    await laura.send("/start")
+    assert "Laura" in laura.last_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from sandbox.demo import LAURA_ID
 from sandbox.testing import World, running_world
+from storage.records import InboxStatus
 
 SECRET = "s3cret_Token-1"
 
@@ -67,3 +69,28 @@ async def test_a_body_that_is_not_an_update_is_a_400(hooked: World) -> None:
         http.post(f"{hooked.bot.http_url}/telegram/webhook", data=b"{not json", headers=headers) as resp,
     ):
         assert resp.status == 400
+
+
+async def test_an_update_the_library_cannot_read_is_kept_with_a_warning(
+    hooked: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue "every event exactly once": a 200 (Telegram would otherwise resend it forever), a WARNING naming the
+    update_id and the error, and the update kept in the inbox as unparsed for `supportbot inbox list --failed`."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    broken = {"update_id": 4242, "message": {"message_id": 1, "chat": {"id": LAURA_ID, "type": "private"}}}  # no date
+    with caplog.at_level(logging.WARNING):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{hooked.bot.http_url}/telegram/webhook", json=broken, headers=headers) as resp,
+        ):
+            assert resp.status == 200
+    [line] = [r for r in caplog.records if "4242" in r.getMessage()]
+    assert line.levelno == logging.WARNING and "unparsed" in line.getMessage() and "date" in line.getMessage()
+    assert hooked.bot.store is not None
+    async with hooked.bot.store.transaction() as tx:
+        [kept] = await tx.list_inbox((InboxStatus.UNPARSED,))
+    assert kept.key == "4242" and "KeyError" in (kept.error or "")
+    # The next update of the same chat is not held behind it.
+    laura = hooked.client(LAURA_ID)
+    await laura.send("/start")
+    assert "Laura" in laura.last_text()
