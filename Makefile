@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 run: $(STAMP)
-	@$(BIN)/supportbot run
+	@$(BIN)/supportbot start
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -263,13 +263,14 @@ def startup_problem(exc: BaseException, settings: Settings) -> str:
 
 async def _serve(settings: Settings) -> int:
     missing = settings.missing_tokens()
-    if settings.sandbox_mode:
-        from sandbox.run import run_sandbox
-
-        return await run_sandbox(settings)
     if missing:
-        print(f"supportbot: set {', '.join(missing)} (see .env.example)", file=sys.stderr)
-        return 2
+        # Never the sandbox as a fallback: it would seed demo rows and serve control APIs in production.
+        print(
+            f"supportbot run: set {', '.join(missing)} (see .env.example); to try the bot without tokens,"
+            " run `supportbot sandbox`",
+            file=sys.stderr,
+        )
+        return 1
     # The handlers come first: a SIGTERM during start-up still stops the bot cleanly, and "running" is
     # printed only when a signal can no longer kill it without its cleanup.
     stop = asyncio.Event()
@@ -297,3 +298,11 @@ def run(settings: Settings) -> int:
     """`supportbot run`: returns the exit status."""
     configure_logging(settings.log_level)
     return asyncio.run(_serve(settings))
+
+
+def run_sandbox(settings: Settings) -> int:
+    """`supportbot sandbox`: the stand-ins, the page and the bot on the sandbox's own database."""
+    from sandbox.run import run_sandbox as serve_sandbox
+
+    configure_logging(settings.log_level)
+    return asyncio.run(serve_sandbox(settings))

@@ -66,7 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="supportbot", description="Support-intake bot: run it and administer its data.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("run", help="run the bot (the sandbox when no tokens are set)")
+    sub.add_parser("run", help="run the bot against Telegram and Slack (both tokens needed)")
+    sub.add_parser(
+        "sandbox", help="try the bot in a browser: local Telegram and Slack stand-ins, demo data in its own file"
+    )
+    sub.add_parser("start", help="`run` when tokens are set, `sandbox` when none are (what `make run` does)")
 
     clients = sub.add_parser("clients", help="client companies").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -206,10 +210,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot import cli_commands
 
     try:
+        if args.command == "start":
+            args.command = "sandbox" if settings.sandbox_mode else "run"
         if args.command == "run":
             from bot.app import run
 
             return run(settings)
+        if args.command == "sandbox":
+            from bot.app import run_sandbox
+
+            return run_sandbox(settings)
         return asyncio.run(cli_commands.dispatch(args, settings))
     except CliError as exc:
         print(f"supportbot {args.command}: {exc}", file=sys.stderr)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     secrets_key_file: Path = Field(
         Path("var/secrets.key"), description="file with Fernet keys (one a line) when SECRETS_KEYS is empty"
     )
+    # `supportbot sandbox` never touches the real database or key file: demo rows live in their own file.
+    sandbox_database_path: Path = Field(Path("var/sandbox.db"), description="the sandbox's own SQLite file")
+    sandbox_key_file: Path = Field(Path("var/sandbox.key"), description="the sandbox's own key file")
 
     # --- company ------------------------------------------------------------------------------
     company_name: str = "Intecnia"
@@ -218,18 +221,32 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_mode(self) -> bool:
-        """No tokens at all: run against the local stand-ins."""
+        """No tokens at all: `supportbot start` (and `make run`) then runs the sandbox."""
         return not self.telegram_bot_token and not self.slack_bot_token
 
     def missing_tokens(self) -> list[str]:
+        """What `supportbot run` needs and does not have, by setting name."""
         missing = []
         if not self.telegram_bot_token:
             missing.append("TELEGRAM_BOT_TOKEN")
         if not self.slack_bot_token:
             missing.append("SLACK_BOT_TOKEN")
-        if self.slack_bot_token and not self.slack_signing_secret and not self.slack_app_token:
+        if not self.slack_signing_secret and not self.slack_app_token:
             missing.append("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN")
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            # Without it anyone who finds the URL can post updates as any client.
+            missing.append("TELEGRAM_WEBHOOK_SECRET (webhook mode needs it)")
         return missing
+
+    def for_sandbox(self) -> Settings:
+        """These settings with the sandbox's own database and key file (never the real ones)."""
+        return self.model_copy(
+            update={
+                "database_path": self.sandbox_database_path,
+                "secrets_key_file": self.sandbox_key_file,
+                "secrets_keys": [],
+            }
+        )
 
 
 def describe_error(exc: ValidationError) -> str:

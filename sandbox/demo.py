@@ -54,11 +54,20 @@ class Demo:
     invite_code: str
 
 
+class RealData(Exception):
+    """The database holds real data: the demo must not be written into it."""
+
+
 async def seed_demo(tx: Tx, *, today: date, now: datetime, rules: TierRules, invite_ttl: timedelta) -> Demo:
     """Create the demo company unless it exists; return its ids either way."""
-    existing = [c for c in await tx.list_clients() if c.name == DEMO_CLIENT]
+    clients = await tx.list_clients()
+    existing = [c for c in clients if c.name == DEMO_CLIENT]
     if existing:
         return await _found(tx, existing[0].id)
+    if clients:
+        # A database with real clients never receives the demo company, its invite code or its managers.
+        names = ", ".join(c.name for c in clients[:3]) + (", …" if len(clients) > 3 else "")
+        raise RealData(f"the database already holds real clients ({names}); the demo is never seeded into it")
     client = await tx.add_client(DEMO_CLIENT, phone="222 248 0000", tax_id="CVA990101AB1", at=now)
     terms = DomainContract.new("POL-2026-0042", Tier.BUSINESS, today - timedelta(days=255), rules=rules)
     contract = await tx.add_contract(

@@ -1,4 +1,4 @@
-"""`supportbot run` with no tokens: both stand-ins, the page and the real bot on one local port."""
+"""`supportbot sandbox`: both stand-ins, the page and the real bot on one local port, on its own database."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bot.clock import Clock, utcnow
 from bot.keys import ensure_keys
 from bot.settings import Settings
 from bot.wiring import open_store, tier_rules
-from sandbox.demo import SLACK_PEOPLE, TELEGRAM_PEOPLE, Demo, seed_demo
+from sandbox.demo import SLACK_PEOPLE, TELEGRAM_PEOPLE, Demo, RealData, seed_demo
 from sandbox.page import PageInfo, make_page_app
 from sandbox.slack import SlackStandIn, StandInConfig
 from sandbox.slack import make_app as make_slack_app
@@ -53,8 +53,8 @@ class SandboxApp:
 
 
 def banner(url: str) -> str:
-    """The one line `supportbot run` prints in sandbox mode."""
-    return f"supportbot sandbox: open {url} (no tokens set: Telegram and Slack are local stand-ins)"
+    """The one line `supportbot sandbox` prints."""
+    return f"supportbot sandbox: open {url} (Telegram and Slack are local stand-ins; demo data only)"
 
 
 def _port_taken(host: str, port: int) -> PortTaken:
@@ -173,7 +173,11 @@ async def sandbox_running(
 
 
 async def run_sandbox(settings: Settings) -> int:
-    """`supportbot run` with no tokens: serve until Ctrl-C; returns the exit status."""
+    """`supportbot sandbox`: serve until Ctrl-C on the sandbox's own database; returns the exit status.
+
+    Tokens in the settings are ignored (the stand-ins replace Telegram and Slack), and the database and key
+    file are SANDBOX_DATABASE_PATH and SANDBOX_KEY_FILE, never the real ones."""
+    settings = settings.for_sandbox()
     if settings.log_level == "INFO":
         for name in _CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -189,7 +193,7 @@ async def run_sandbox(settings: Settings) -> int:
             finally:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
-    except PortTaken as exc:
-        print(str(exc), file=sys.stderr)
+    except (PortTaken, RealData) as exc:
+        print(f"supportbot sandbox: {exc}" if isinstance(exc, RealData) else str(exc), file=sys.stderr)
         return 1
     return 0

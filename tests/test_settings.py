@@ -115,8 +115,29 @@ def test_lists_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_sandbox_mode_without_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert s.sandbox_mode
-    assert s.missing_tokens() == ["TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN"]
+    assert s.missing_tokens() == ["TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN"]
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     s = load_settings()
     assert not s.sandbox_mode
     assert s.missing_tokens() == ["TELEGRAM_BOT_TOKEN", "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN"]
+
+
+def test_webhook_mode_without_a_secret_is_missing_something(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue "safe by default": without the secret anyone who finds the URL can post updates as any client."""
+    for name, value in {"TELEGRAM_BOT_TOKEN": "1:a", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().missing_tokens() == []
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/telegram/webhook")
+    assert load_settings().missing_tokens() == ["TELEGRAM_WEBHOOK_SECRET (webhook mode needs it)"]
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret")
+    assert load_settings().missing_tokens() == []
+
+
+def test_the_sandbox_never_uses_the_real_database_or_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRETS_KEYS", "k1")
+    s = load_settings().for_sandbox()
+    assert (s.database_path, s.secrets_key_file, s.secrets_keys) == (
+        Path("var/sandbox.db"),
+        Path("var/sandbox.key"),
+        [],
+    )

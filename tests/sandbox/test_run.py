@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,9 @@ def make_settings(tmp: Path, **values: Any) -> Settings:
     base: dict[str, Any] = {
         "database_path": tmp / "supportbot.db",
         "secrets_key_file": tmp / "secrets.key",
+        # `supportbot sandbox` swaps these in for the two above: the same files, so tests can look at them.
+        "sandbox_database_path": tmp / "supportbot.db",
+        "sandbox_key_file": tmp / "secrets.key",
         "http_host": "127.0.0.1",
         "http_port": 0,
     }
@@ -225,18 +229,19 @@ async def test_taken_port_gives_one_line_naming_http_port_and_exit_1(
     assert not (tmp_path / "supportbot.db").exists()  # refused before touching anything
 
 
-async def test_supportbot_run_prints_one_line_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+async def test_make_run_without_tokens_prints_one_line_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     with listening_socket() as probe:
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "SECRETS_", "HTTP_"))}
     env.update(
-        DATABASE_PATH=str(tmp_path / "db.sqlite"),
-        SECRETS_KEY_FILE=str(tmp_path / "secrets.key"),
+        DATABASE_PATH=str(tmp_path / "real.db"),
+        SANDBOX_DATABASE_PATH=str(tmp_path / "db.sqlite"),
+        SANDBOX_KEY_FILE=str(tmp_path / "secrets.key"),
         HTTP_PORT=str(port),
         PYTHONPATH=str(ROOT),
     )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "bot", "start", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -254,11 +259,12 @@ async def test_supportbot_run_prints_one_line_and_stops_cleanly_on_ctrl_c(tmp_pa
     assert proc.returncode == 0, err.decode()
     assert out == b""  # the one line, and nothing else
     assert b"Traceback" not in err
+    assert (tmp_path / "db.sqlite").exists() and not (tmp_path / "real.db").exists()  # its own database
 
 
 def test_banner_is_the_documented_line() -> None:
     assert banner("http://127.0.0.1:8080") == (
-        "supportbot sandbox: open http://127.0.0.1:8080 (no tokens set: Telegram and Slack are local stand-ins)"
+        "supportbot sandbox: open http://127.0.0.1:8080 (Telegram and Slack are local stand-ins; demo data only)"
     )
 
 
@@ -303,6 +309,48 @@ async def test_with_one_token_missing_it_names_it_and_starts_nothing(
 ) -> None:
     monkeypatch.setattr(sandbox.run, "run_sandbox", _no_sandbox)
     monkeypatch.setattr(bot.app, "SupportBot", _FakeBot)
+    _FakeBot.made.clear()
     status = await bot.app._serve(make_settings(tmp_path, telegram_bot_token="123:real"))
-    assert status == 2
-    assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN" in err and "supportbot sandbox" in err and err.count("\n") == 1
+    assert _FakeBot.made == []  # nothing started
+
+
+def test_supportbot_run_without_tokens_is_one_line_and_exit_1_never_the_sandbox(tmp_path: Path) -> None:
+    """Issue "safe by default": `run` with both tokens missing once fell back to the sandbox on the production
+    database (demo company, invite code DEMO2026, two demo managers, unauthenticated control APIs)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "SECRETS_", "HTTP_"))}
+    env.update(DATABASE_PATH=str(tmp_path / "real.db"), PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in done.stderr and "SLACK_BOT_TOKEN" in done.stderr
+    assert not (tmp_path / "real.db").exists() and not (tmp_path / "var").exists()
+
+
+async def test_demo_rows_are_never_written_into_a_database_with_real_clients(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(tmp_path, secrets_keys=[generate_key()])
+    store = await open_store(settings)
+    try:
+        async with store.transaction() as tx:
+            await tx.add_client("Ferretería López", at=DEFAULT_NOW)
+    finally:
+        await store.close()
+    with listening_socket() as probe:
+        port = probe.getsockname()[1]
+    settings.sandbox_key_file.write_text(settings.secrets_keys[0] + "\n")
+    settings.sandbox_key_file.chmod(0o600)
+    assert await run_sandbox(settings.model_copy(update={"http_port": port})) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Ferretería López" in err and "never seeded" in err
+    store = await open_store(settings)
+    try:
+        async with store.transaction() as tx:
+            assert [c.name for c in await tx.list_clients()] == ["Ferretería López"]
+            assert await tx.list_invites(None) == []
+    finally:
+        await store.close()
