@@ -35,6 +35,7 @@ from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
+from handlers.slack.gate import slack_request_problem
 from handlers.telegram.edge import Poller, webhook_handler
 from handlers.telegram.request import AiohttpRequest
 from handlers.telegram.senders import file_fetcher
@@ -108,6 +109,7 @@ class SupportBot:
         register_intake_timers(self.scheduler, services)
         delivered.register(self.dispatcher, services)
         web_app = web.Application()
+        web_app.on_response_prepare.append(_plain_server_header)
         web_app.router.add_get("/healthz", self._healthz)
         fetch_file = None
         if s.telegram_bot_token:
@@ -147,6 +149,14 @@ class SupportBot:
                     s.telegram_webhook_url,
                     secret_token=s.telegram_webhook_secret or None,
                     allowed_updates=list(ALLOWED_UPDATES),
+                )
+                info = await self.telegram.get_webhook_info()
+                error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
+                log.info(
+                    "Telegram webhook set to %s: %d update(s) pending%s",
+                    info.url,
+                    info.pending_update_count,
+                    error,
                 )
             else:
                 await self.telegram.delete_webhook(drop_pending_updates=False)
@@ -237,10 +247,22 @@ class SupportBot:
         return web.json_response({"ok": True})
 
     async def _slack_events(self, request: web.Request) -> web.Response:
+        """The signature and its timestamp are checked on the raw bytes before anything parses them; a body
+        that is not what Slack sends is a 400, never a 500 (issue "safe by default")."""
         assert self.slack is not None
+        body = await request.read()  # over client_max_size: aiohttp answers 413 itself
+        refused = slack_request_problem(self.settings.slack_signing_secret, request.headers, body)
+        if refused is not None:
+            status, reason = refused
+            log.info("refused a request to /slack/events (%s): %s", status, reason)
+            return web.Response(status=status, text=reason)
         bolt_request = await to_bolt_request(request)
         bolt_response = await self.slack.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+
+async def _plain_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = "supportbot"  # aiohttp's default names its version
 
 
 def _unpaced(key: str) -> Limit | None:
@@ -296,7 +318,7 @@ async def _serve(settings: Settings) -> int:
 
 def run(settings: Settings) -> int:
     """`supportbot run`: returns the exit status."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return asyncio.run(_serve(settings))
 
 
@@ -304,5 +326,5 @@ def run_sandbox(settings: Settings) -> int:
     """`supportbot sandbox`: the stand-ins, the page and the bot on the sandbox's own database."""
     from sandbox.run import run_sandbox as serve_sandbox
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return asyncio.run(serve_sandbox(settings))
