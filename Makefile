@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench browser clean
+.PHONY: run test lint typecheck pytest bench browser mailserver systemd pgclient clean soak
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,13 +27,27 @@ typecheck: $(STAMP)
 browser:
 	@sh scripts/install-browser.sh
 
+mailserver:
+	@sh scripts/install-mailserver.sh
+
+systemd:
+	@sh scripts/install-systemd.sh
+
+pgclient:
+	@sh scripts/install-pg-client.sh
+
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test: $(STAMP) browser lint typecheck pytest
+test: $(STAMP) browser mailserver systemd pgclient lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The kill storm of tests/faults with SOAK_KILLS kills -9 (make test runs it with 20); prints its figures.
+SOAK_KILLS ?= 100
+soak: $(STAMP)
+	SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -q -s tests/faults/test_kill_storm.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

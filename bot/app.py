@@ -20,27 +20,33 @@ from telegram import Bot
 from telegram.error import InvalidToken
 from telegram.error import NetworkError as TelegramNetworkError
 
+import handlers.email
 import handlers.slack
 import handlers.telegram
 from bot.clock import Clock, utcnow
 from bot.delivery import Dispatcher, Scheduler, process_name
+from bot.health import problems
 from bot.i18n import Catalogue
 from bot.inbox import InboxWorker
-from bot.keys import configured_keys
+from bot.keys import KeysUnavailable, configured_keys, secret_box
+from bot.leader import OneReplica
 from bot.logs import configure_logging
+from bot.metrics import Metrics
 from bot.pacing import Limit, Pacer, platform_limits
-from bot.services import delivered
+from bot.services import delivered, retention
 from bot.services.context import Services
 from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
+from handlers.slack.files import slack_file_fetcher
 from handlers.slack.gate import slack_request_problem
 from handlers.telegram.edge import Poller, webhook_handler
 from handlers.telegram.request import AiohttpRequest
 from handlers.telegram.senders import file_fetcher
 from handlers.telegram.translate import ALLOWED_UPDATES
-from storage import SecretBox, Store
+from storage import Store
+from storage.leader import leadership
 
 log = logging.getLogger("supportbot")
 
@@ -71,8 +77,12 @@ class SupportBot:
         self.inbox: InboxWorker | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
+        self.metrics: Metrics | None = None
         self.telegram: Bot | None = None
         self.poller: Poller | None = None
+        self._polling: OneReplica | None = None
+        self._mail_polling: OneReplica | None = None
+        self.mail_poller: handlers.email.MailPoller | None = None
         self.slack: AsyncApp | None = None
         self._slack_session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
@@ -90,7 +100,7 @@ class SupportBot:
         if released:
             log.info("took over %d rows leased by this replica's previous process", released)
         pacer = Pacer(platform_limits(slack_post_burst=s.slack_post_burst) if s.delivery_pacing else _unpaced)
-        box = SecretBox(configured_keys(s))
+        box = secret_box(s, configured_keys(s))
         self.inbox = InboxWorker(store, clock=self.clock, name=self.name, box=box)
         self.dispatcher = Dispatcher(store, clock=self.clock, pacer=pacer, name=self.name)
         self.scheduler = Scheduler(store, clock=self.clock, name=self.name)
@@ -108,16 +118,34 @@ class SupportBot:
         register_desk_timers(self.scheduler, services)
         register_intake_timers(self.scheduler, services)
         delivered.register(self.dispatcher, services)
+        retention.register_timers(self.scheduler, services)
+        async with store.transaction() as tx:
+            await retention.arm(tx, self.clock())  # today's prune: at once, unless it ran today already
+        self.metrics = Metrics(store, self, clock=self.clock)
         web_app = web.Application()
         web_app.on_response_prepare.append(_plain_server_header)
         web_app.router.add_get("/healthz", self._healthz)
+        web_app.router.add_get("/metrics", self.metrics.handle)
         fetch_file = None
         if s.telegram_bot_token:
             self.telegram = self._build_telegram()
-            handlers.telegram.register(self.inbox, self.dispatcher, services, self.telegram)
+            # What an agent shares in a thread is downloaded with the bot token, from Slack's hosts only.
+            fetch_slack = slack_file_fetcher(s.slack_bot_token, s.slack_api_base_url) if s.slack_bot_token else None
+            handlers.telegram.register(
+                self.inbox, self.dispatcher, services, self.telegram, fetch_slack_file=fetch_slack
+            )
             fetch_file = file_fetcher(self.telegram)
             if s.telegram_webhook_url:
                 web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(self.inbox, s.telegram_webhook_secret))
+        if s.mail_enabled:
+            # P-IN-6: the support mailbox into the inbox, replies out by SMTP; files that came by e-mail are read
+            # from the store for the card's thread, the others from Telegram.
+            self.mail_poller = handlers.email.poller(services, self.inbox)
+            slack_files = slack_file_fetcher(s.slack_bot_token, s.slack_api_base_url) if s.slack_bot_token else None
+            handlers.email.register(
+                self.inbox, self.dispatcher, services, poller=self.mail_poller, fetch_slack_file=slack_files
+            )
+            fetch_file = handlers.email.with_mail_files(services, fetch_file)
         if s.slack_bot_token:
             self.slack = self._build_slack()
             handlers.slack.register(self.slack, self.inbox, self.dispatcher, services, fetch_file=fetch_file)
@@ -139,6 +167,17 @@ class SupportBot:
         self.http_url = f"http://{s.http_host}:{port}"
 
         self.inbox.start()
+        if self.mail_poller is not None:
+            # Like Telegram's long polling: one replica reads the mailbox, another takes over if it stops.
+            mail = self.mail_poller
+
+            async def read_mail() -> None:
+                mail.start()
+
+            self._mail_polling = OneReplica(
+                leadership(store, "mail-poller"), "reads the support mailbox", start=read_mail, stop=mail.stop
+            )
+            await self._mail_polling.begin()
         self.dispatcher.start()
         self.scheduler.start()
         if self.telegram is not None:
@@ -160,19 +199,41 @@ class SupportBot:
                 )
             else:
                 await self.telegram.delete_webhook(drop_pending_updates=False)
-                self.poller = Poller(self.telegram, self.inbox, timeout=int(self._poll_timeout))
-                self.poller.start()
+                # One replica polls (two getUpdates with one token conflict); the others take over if it stops.
+                self._polling = OneReplica(
+                    leadership(store, "telegram-poller"),
+                    "polls Telegram",
+                    start=self._start_poller,
+                    stop=self._stop_poller,
+                )
+                await self._polling.begin()
         if self.slack is not None and s.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_mode = AsyncSocketModeHandler(self.slack, s.slack_app_token, web_client=self.slack.client)
             await self._socket_mode.connect_async()
 
+    async def _start_poller(self) -> None:
+        assert self.telegram is not None and self.inbox is not None
+        self.poller = Poller(self.telegram, self.inbox, timeout=int(self._poll_timeout))
+        self.poller.start()
+
+    async def _stop_poller(self) -> None:
+        poller, self.poller = self.poller, None
+        if poller is not None:
+            await poller.stop()
+
     async def stop(self) -> None:
         # No new events first; then the workers finish what they hold (what they do not is released at once
         # by the next process of this replica).
+        if self._polling is not None:
+            await self._polling.close()
         if self.poller is not None:
             await self.poller.stop()
+        if self._mail_polling is not None:
+            await self._mail_polling.close()
+        if self.mail_poller is not None:
+            await self.mail_poller.stop()
         if self._socket_mode is not None:
             with contextlib.suppress(Exception):
                 await self._socket_mode.close_async()
@@ -244,6 +305,14 @@ class SupportBot:
 
     # --- HTTP ----------------------------------------------------------------------------------------
     async def _healthz(self, request: web.Request) -> web.Response:
+        """200 {"ok": true}, or 503 with the reasons: the database, a worker loop, the poller (bot.health)."""
+        loops = {"inbox": self.inbox, "delivery": self.dispatcher, "timer": self.scheduler}
+        found = await problems(self.store, loops, self.poller)
+        reads_mail = self._mail_polling is None or self._mail_polling.leading  # another replica may read it
+        if self.mail_poller is not None and reads_mail and not self.mail_poller.running:
+            found.append("mail poller is not running")
+        if found:
+            return web.json_response({"ok": False, "reason": "; ".join(found)}, status=503)
         return web.json_response({"ok": True})
 
     async def _slack_events(self, request: web.Request) -> web.Response:
@@ -271,6 +340,8 @@ def _unpaced(key: str) -> Limit | None:
 
 def startup_problem(exc: BaseException, settings: Settings) -> str:
     """One line telling the operator what stopped the bot from starting and what to check."""
+    if isinstance(exc, KeysUnavailable):
+        return str(exc)
     if isinstance(exc, InvalidToken):
         return "Telegram refused TELEGRAM_BOT_TOKEN (Unauthorized): check the token with @BotFather"
     if isinstance(exc, TelegramNetworkError):

@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox", help="try the bot in a browser: local Telegram and Slack stand-ins, demo data in its own file"
     )
     sub.add_parser("start", help="`run` when tokens are set, `sandbox` when none are (what `make run` does)")
+    sub.add_parser(
+        "doctor", help="check tokens, webhook, Slack app and channel, database, keys and agents; exit 1 on a failure"
+    )
 
     clients = sub.add_parser("clients", help="client companies").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -80,7 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phone", default="")
     p.add_argument("--tax-id", default=None, help="RFC")
     p.add_argument("--notes", default="")
-    clients.add_parser("list", help="list clients")
+    p = clients.add_parser("list", help="list clients with their contacts and active contract")
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    p = clients.add_parser("edit", help="change a client's name, phone, RFC or notes")
+    p.add_argument("client_id", type=_positive_int, metavar="ID")
+    p.add_argument("--name", default=None)
+    p.add_argument("--phone", default=None)
+    p.add_argument("--tax-id", default=None, help="RFC")
+    p.add_argument("--notes", default=None)
 
     contacts = sub.add_parser("contacts", help="people of a client who may report (Telegram users)").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -90,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--phone", default="")
     p.add_argument("--language", choices=["es", "en"], default="es")
+    p = contacts.add_parser("list", help="list contacts: who acts for the company, deactivated, forgotten")
+    p.add_argument("--client", type=int, default=None, help="only this client's contacts")
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    p = contacts.add_parser("show", help="one contact with their rights and tickets")
+    p.add_argument("contact_id", type=_positive_int, metavar="ID")
+    p = contacts.add_parser(
+        "edit", help="change a contact; --acts-for-company yes lets them escalate, reopen and rate every ticket of "
+        "their company, not only those they reported (P-ESC-2, P-CLOSE-2)"
+    )  # fmt: skip
+    p.add_argument("contact_id", type=_positive_int, metavar="ID")
+    p.add_argument("--name", default=None)
+    p.add_argument("--phone", default=None)
+    p.add_argument("--acts-for-company", choices=["yes", "no"], default=None)
+    p = contacts.add_parser("deactivate", help="the person no longer reports: unlinked from Telegram for good")
+    p.add_argument("contact_id", type=_positive_int, metavar="ID")
+    p = contacts.add_parser(
+        "forget", help="erase the person's data on request (LFPDPPP): name, phone, Telegram id, drafts and stored "
+        "secrets; tickets, hours and the audit trail stay, shown as \"contacto eliminado\""
+    )  # fmt: skip
+    p.add_argument("contact_id", type=_positive_int, metavar="ID")
 
     contracts = sub.add_parser("contracts", help="support contracts (pólizas)").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -107,8 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number")
     p = contracts.add_parser("list", help="list contracts")
     p.add_argument("--client", type=int, default=None)
-    p = contracts.add_parser("expiring", help="contracts ending soon")
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    p = contracts.add_parser(
+        "expiring", help="contracts about to run out: ending soon or hours under the warning share"
+    )
     p.add_argument("--within-days", type=int, default=30)
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    p = contracts.add_parser(
+        "renew", help="a new period from the old end (P-POL-2), hours reset, products moved, certificate written"
+    )
+    p.add_argument("number", help="the contract to renew, e.g. POL-2026-001")
+    p.add_argument("--new-number", default=None, help="default: the old number with the new year")
+    p.add_argument("--tier", choices=_choices(Tier), default=None, help="default: the same tier")
+    p.add_argument("--hours", type=_positive_hours, default=None, help="hours bought (default: the tier's)")
+    p.add_argument("--purchase-order", default=None, help="required for por_evento (P-POL-1)")
+    p.add_argument("--out", default=None, help="where to write the certificate PDF")
+    p = contracts.add_parser("certificate", help="write the contract's certificate as a PDF (P-POL-8)")
+    p.add_argument("number")
+    p.add_argument("--out", default=None, help="PDF file to write (default: certificates/NUMBER.pdf)")
 
     products = sub.add_parser("products", help="products and services covered").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -130,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--none", action="store_true", help="no warranty")
     p = products.add_parser("list", help="a client's products")
     p.add_argument("--client", type=int, required=True)
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
 
     agents = sub.add_parser("agents", help="consultants and managers on Slack").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -140,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=_choices(Role))
     p = agents.add_parser("list", help="list agents")
     p.add_argument("--role", choices=_choices(Role), default=None)
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    p = agents.add_parser("deactivate", help="the person left: none of their buttons works any more")
+    p.add_argument("agent_id", type=_positive_int, metavar="ID")
+    p = agents.add_parser("role", help="change an agent's role (P-ESC-2)")
+    p.add_argument("agent_id", type=_positive_int, metavar="ID")
+    p.add_argument("--role", required=True, choices=_choices(Role))
 
     invites = sub.add_parser("invites", help="one-time codes linking a Telegram user to a client").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -150,11 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl-hours", type=_positive_hours, default=None, help="default: INVITE_CODE_TTL_HOURS")
     p = invites.add_parser("list", help="list invites")
     p.add_argument("--client", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    p = invites.add_parser("revoke", help="take back an unused invite code")
+    p.add_argument("code")
 
     tickets = sub.add_parser("tickets", help="tickets").add_subparsers(dest="action", required=True, metavar="ACTION")
     p = tickets.add_parser("list", help="list tickets")
     p.add_argument("--status", choices=_choices(TicketStatus), default=None)
     p.add_argument("--client", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     p = tickets.add_parser("show", help="a ticket with its audit trail")
     p.add_argument("number", help="e.g. SOP-2026-000123")
 
@@ -181,16 +238,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failed", action="store_true", help="events that failed every attempt or could not be parsed")
     p.add_argument("--limit", type=_positive_int, default=100)
 
+    p = sub.add_parser(
+        "report", help="the managers' report of a period: CSV files, PNG charts and an HTML summary in a folder"
+    )
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--month", default=None, help="a calendar month, e.g. 2026-11")
+    when.add_argument("--from", dest="from_day", type=_date, default=None, help="first day, YYYY-MM-DD (with --to)")
+    p.add_argument("--to", dest="to_day", type=_date, default=None, help="last day, YYYY-MM-DD (included)")
+    p.add_argument("--client", type=int, default=None, help="only this client's tickets and contracts")
+    p.add_argument("--out", default=None, help="folder to write (default: reports/PERIOD)")
+    p.add_argument(
+        "--demo", action="store_true", help="report on a generated month in a database of its own (the sample in docs/)"
+    )
+
     db = sub.add_parser("db", help="the database").add_subparsers(dest="action", required=True, metavar="ACTION")
     db.add_parser("migrate", help="apply pending migrations")
-    p = db.add_parser("backup", help="online backup to a file")
+    p = db.add_parser("backup", help="online backup to a file (PostgreSQL: pg_dump, custom format; how to restore)")
     p.add_argument("path")
+    p = db.add_parser(
+        "copy",
+        help="move an installation to another database (stop the bot first): every row, checked by counts and "
+        "checksums per table; encrypted secrets stay encrypted",
+    )
+    p.add_argument("--from", dest="source", required=True, help="sqlite:///var/supportbot.db or postgresql://...")
+    p.add_argument("--to", dest="target", required=True, help="an empty database: postgresql://... or sqlite:///...")
+
+    from bot.cli_mail import add_parsers as add_mail_parsers
+
+    add_mail_parsers(sub)
 
     keys = sub.add_parser("keys", help="encryption keys of stored secrets").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     p = keys.add_parser("generate", help="create the key file (mode 0600) if there is none")
     p.add_argument("--print", action="store_true", help="print a new key for SECRETS_KEYS instead")
+    keys.add_parser("check", help="say whether every stored secret can be decrypted with the configured keys")
     keys.add_parser(
         "rotate",
         help="re-encrypt every stored secret under a new first key (a new one is added to the key file; "
@@ -207,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 2
-    from bot import cli_commands
+    from bot import cli_commands, cli_office, cli_trail  # noqa: F401 - these register their verbs on import
 
     try:
         if args.command == "start":
@@ -220,6 +302,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.app import run_sandbox
 
             return run_sandbox(settings)
+        if args.command == "doctor":
+            from bot.doctor import run_doctor
+
+            return asyncio.run(run_doctor(settings))
+        if args.command == "mail":
+            from bot import cli_mail
+
+            return asyncio.run(cli_mail.dispatch(args, settings))
         return asyncio.run(cli_commands.dispatch(args, settings))
     except CliError as exc:
         print(f"supportbot {args.command}: {exc}", file=sys.stderr)

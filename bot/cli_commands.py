@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import secrets
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bot.cli import CliError
 from bot.clock import utcnow
-from bot.domain.contracts import Contract as DomainContract
 from bot.domain.errors import DomainError
-from bot.domain.types import Role, ServiceArea, Severity, TicketStatus, Tier
-from bot.keys import KeysUnavailable, configured_keys, read_key_file, write_key_file
+from bot.domain.types import ServiceArea, Severity, TicketStatus
+from bot.i18n import Catalogue
+from bot.keys import KeysUnavailable, configured_keys, read_key_file, stored_tokens, write_key_file
+from bot.services import contacts
 from bot.services.convert import domain_contract
 from bot.settings import Settings
-from bot.wiring import build_calendar, open_store, response_targets, tier_rules
-from storage import SecretBox, SecretError, Store, StoreError
+from bot.wiring import build_calendar, open_store, response_targets
+from storage import SecretBox, SecretError, Store, StoreError, Tx
 from storage.migrate import pending
-from storage.records import InboxStatus, OutboxStatus
+from storage.records import Contact, InboxStatus, OutboxStatus
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 _COMMANDS: dict[tuple[str, str | None], Command] = {}
@@ -44,16 +45,20 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     fn = _COMMANDS[(args.command, getattr(args, "action", None))]
     try:
         return await fn(args, settings)
-    except (StoreError, DomainError, SecretError, KeysUnavailable) as exc:
+    except StoreError as exc:
+        from bot.cli_text import friendly
+
+        raise CliError(friendly(str(exc))) from None
+    except (DomainError, SecretError, KeysUnavailable) as exc:
         raise CliError(str(exc)) from None
 
 
 @asynccontextmanager
-async def _store(settings: Settings) -> AsyncIterator[Store]:
+async def _store(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Store]:
     try:
-        store = await open_store(settings)
+        store = await open_store(settings, migrate=migrate)
     except OSError as exc:
-        raise CliError(f"cannot open the database {settings.database_path}: {exc.strerror or exc}") from None
+        raise CliError(f"cannot open the database {settings.database_shown}: {exc.strerror or exc}") from None
     try:
         yield store
     finally:
@@ -75,66 +80,131 @@ def _hours(value: Decimal) -> str:
 
 
 # --- clients and contacts ---------------------------------------------------------------------------------
-@_command("clients", "add")
-async def _clients_add(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.name.strip():
-        raise CliError("the client needs a name")
+def _contact_status(contact: Contact) -> str:
+    if contact.forgotten_at is not None:
+        return "forgotten"
+    return "active" if contact.active else "deactivated"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+@asynccontextmanager
+async def _contact_tx(settings: Settings) -> AsyncIterator[Tx]:
+    """A transaction whose contact refusals (unknown, forgotten, deactivated) are one-line errors."""
     async with _store(settings) as store, store.transaction() as tx:
-        client = await tx.add_client(
-            args.name.strip(), phone=args.phone, tax_id=args.tax_id, notes=args.notes, at=utcnow()
-        )
-    print(f"client {client.id}: {client.name}")
-    return 0
+        try:
+            yield tx
+        except contacts.ContactRefused as exc:
+            raise CliError(str(exc)) from None
 
 
-@_command("clients", "list")
-async def _clients_list(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings) as store, store.transaction() as tx:
-        clients = await tx.list_clients()
-    _table([[str(c.id), c.name, c.phone] for c in clients], ["ID", "NAME", "PHONE"])
-    return 0
-
-
-@_command("contacts", "add")
-async def _contacts_add(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings) as store, store.transaction() as tx:
-        if await tx.get_client(args.client) is None:
+@_command("contacts", "list")
+async def _contacts_list(args: argparse.Namespace, settings: Settings) -> int:
+    async with _contact_tx(settings) as tx:
+        if args.client is not None and await tx.get_client(args.client) is None:
             raise CliError(f"no client with id {args.client} (see `supportbot clients list`)")
-        contact = await tx.add_contact(args.client, args.name, phone=args.phone, language=args.language, at=utcnow())
-    print(f"contact {contact.id}: {contact.name} of client {contact.client_id}")
+        found = await tx.list_contacts(args.client)
+    if args.json:
+        rows = [
+            {
+                "id": c.id,
+                "client_id": c.client_id,
+                "name": c.name,
+                "phone": c.phone,
+                "language": c.language,
+                "telegram_user_id": c.telegram_user_id,
+                "acts_for_company": c.acts_for_company,
+                "active": c.active,
+                "forgotten_at": c.forgotten_at.isoformat() if c.forgotten_at else None,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in found
+        ]
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    table = [
+        [
+            str(c.id),
+            str(c.client_id),
+            c.name,
+            c.phone or "-",
+            str(c.telegram_user_id or "-"),
+            c.language,
+            _yes(c.acts_for_company),
+            _contact_status(c),
+        ]
+        for c in found
+    ]
+    _table(table, ["ID", "CLIENT", "NAME", "PHONE", "TELEGRAM", "LANG", "ACTS FOR COMPANY", "STATUS"])
     return 0
 
 
-# --- contracts --------------------------------------------------------------------------------------------
-@_command("contracts", "add")
-async def _contracts_add(args: argparse.Namespace, settings: Settings) -> int:
-    tier = Tier(args.tier)
-    rules = tier_rules(settings)
-    if rules[tier].needs_purchase_order and not args.purchase_order:
-        raise CliError("a por_evento contract needs --purchase-order (P-POL-1)")
-    terms = DomainContract.new(args.number, tier, args.starts, rules=rules, ends_on=args.ends)
-    hours = Decimal(str(args.hours)) if args.hours is not None else terms.hours_total
-    async with _store(settings) as store, store.transaction() as tx:
-        if await tx.get_client(args.client) is None:
-            raise CliError(f"no client with id {args.client} (see `supportbot clients list`)")
-        contract = await tx.add_contract(
-            number=args.number,
-            client_id=args.client,
-            tier=tier,
-            starts_on=terms.starts_on,
-            ends_on=terms.ends_on,
-            minutes_total=int(hours * 60),
-            onsite_minutes_total=int(terms.onsite_hours_total * 60),
-            purchase_order=args.purchase_order,
-            special_eol_support=args.special_eol,
+@_command("contacts", "show")
+async def _contacts_show(args: argparse.Namespace, settings: Settings) -> int:
+    async with _contact_tx(settings) as tx:
+        contact = await contacts.require(tx, args.contact_id)
+        client = await tx.get_client(contact.client_id)
+        reported = await tx.list_tickets(contact_id=contact.id)
+    status = _contact_status(contact)
+    if contact.forgotten_at is not None:
+        status += f" on {contact.forgotten_at.astimezone(settings.zone).date().isoformat()}"
+    waiting = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING_CLIENT)
+    still_open = sum(t.status in waiting for t in reported)
+    print(f"contact:          {contact.id}  {contact.name}")
+    print(f"client:           {contact.client_id}  {client.name if client else '?'}")
+    print(f"phone:            {contact.phone or '-'}")
+    print(f"language:         {contact.language}")
+    print(f"telegram:         {contact.telegram_user_id or 'not linked'}")
+    print(f"acts for company: {_yes(contact.acts_for_company)} (P-ESC-2, P-CLOSE-2)")
+    print(f"status:           {status}")
+    print(f"tickets:          {len(reported)} reported, {still_open} open")
+    return 0
+
+
+@_command("contacts", "edit")
+async def _contacts_edit(args: argparse.Namespace, settings: Settings) -> int:
+    acts = None if args.acts_for_company is None else args.acts_for_company == "yes"
+    async with _contact_tx(settings) as tx:
+        contact = await contacts.edit(
+            tx, args.contact_id, name=args.name, phone=args.phone, acts_for_company=acts, at=utcnow(), actor="cli"
         )
     print(
-        f"contract {contract.id}: {contract.number} {contract.tier.value} "
-        f"{contract.starts_on}..{contract.ends_on}, {_hours(contract.hours_total)} h"
+        f"contact {contact.id}: {contact.name} of client {contact.client_id},"
+        f" acts for the company: {_yes(contact.acts_for_company)}"
     )
     return 0
 
 
+@_command("contacts", "deactivate")
+async def _contacts_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    async with _contact_tx(settings) as tx:
+        contact = await contacts.deactivate(tx, args.contact_id, at=utcnow(), actor="cli")
+    print(f"contact {contact.id}: {contact.name} of client {contact.client_id} deactivated: unlinked from Telegram")
+    return 0
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+@_command("contacts", "forget")
+async def _contacts_forget(args: argparse.Namespace, settings: Settings) -> int:
+    """LFPDPPP: asks nothing (the request was checked before running it); an unfinished conversation of the
+    person is erased with the rest rather than blocking the erasure."""
+    async with _contact_tx(settings) as tx:
+        done = await contacts.forget(tx, Catalogue.load(), args.contact_id, at=utcnow(), actor="cli")
+    r = done.result
+    print(
+        f"contact {r.contact.id} forgotten: name, phone and Telegram id erased,"
+        f" {_count(r.drafts, 'draft', 'drafts')} and {_count(r.credentials, 'stored secret', 'stored secrets')}"
+        f" deleted; {_count(r.tickets, 'ticket, its', 'tickets, their')} hours and the audit trail kept"
+    )
+    return 0
+
+
+# --- contracts --------------------------------------------------------------------------------------------
 @_command("contracts", "show")
 async def _contracts_show(args: argparse.Namespace, settings: Settings) -> int:
     async with _store(settings) as store, store.transaction() as tx:
@@ -152,6 +222,11 @@ async def _contracts_show(args: argparse.Namespace, settings: Settings) -> int:
         f"hours:      {_hours(contract.hours_used)} used, {_hours(contract.hours_left)} left "
         f"of {_hours(contract.hours_total)} ({_hours(contract.percent_left)}% left)"
     )
+    if contract.office_hours_total:
+        print(
+            f"in-office:  {_hours(contract.office_hours_used)} used, {_hours(contract.office_hours_left)} left "
+            f"of {_hours(contract.office_hours_total)} (P-POL-6)"
+        )
     if contract.onsite_hours_total:
         print(
             f"on-site:    {_hours(contract.onsite_hours_used)} used, {_hours(contract.onsite_hours_left)} left "
@@ -166,43 +241,6 @@ async def _contracts_show(args: argparse.Namespace, settings: Settings) -> int:
         if product.discontinued:
             flags.append("discontinued")
         print(f"product:    {product.name} [{product.service_area.value}] {', '.join(flags)}".rstrip())
-    return 0
-
-
-@_command("contracts", "list")
-async def _contracts_list(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings) as store, store.transaction() as tx:
-        contracts = await tx.list_contracts(args.client)
-    today = utcnow().astimezone(settings.zone).date()
-    rows = []
-    for record in contracts:
-        c = domain_contract(record)
-        rows.append(
-            [
-                str(record.id),
-                c.number,
-                str(record.client_id),
-                c.tier.value,
-                str(c.ends_on),
-                _hours(c.hours_left),
-                c.status(today).value,
-            ]
-        )
-    _table(rows, ["ID", "NUMBER", "CLIENT", "TIER", "ENDS", "HOURS LEFT", "STATUS"])
-    return 0
-
-
-@_command("contracts", "expiring")
-async def _contracts_expiring(args: argparse.Namespace, settings: Settings) -> int:
-    if args.within_days < 0:
-        raise CliError("--within-days must be 0 or more")
-    today = utcnow().astimezone(settings.zone).date()
-    async with _store(settings) as store, store.transaction() as tx:
-        contracts = await tx.list_expiring(today + timedelta(days=args.within_days + 1), on_or_after=today)
-    rows = [
-        [c.number, str(c.client_id), c.tier.value, str(c.ends_on), str((c.ends_on - today).days)] for c in contracts
-    ]
-    _table(rows, ["NUMBER", "CLIENT", "TIER", "ENDS", "DAYS LEFT"])
     return 0
 
 
@@ -244,133 +282,8 @@ async def _products_warranty(args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
-@_command("products", "list")
-async def _products_list(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings) as store, store.transaction() as tx:
-        products = await tx.list_products(args.client)
-    rows = [
-        [
-            str(p.id),
-            p.name,
-            p.service_area.value,
-            str(p.warranty_until or "-"),
-            "yes" if p.discontinued else "no",
-        ]
-        for p in products
-    ]
-    _table(rows, ["ID", "NAME", "AREA", "WARRANTY UNTIL", "DISCONTINUED"])
-    return 0
-
-
 # --- agents and invites -----------------------------------------------------------------------------------
-@_command("agents", "add")
-async def _agents_add(args: argparse.Namespace, settings: Settings) -> int:
-    slack_id = args.slack_id.strip()
-    if not slack_id.isalnum() or slack_id[:1] not in {"U", "W"}:
-        raise CliError(f"{slack_id!r} is not a Slack user id (they look like U0123ABCD)")
-    async with _store(settings) as store, store.transaction() as tx:
-        agent = await tx.add_agent(args.name, slack_id, Role(args.role))
-    print(f"agent {agent.id}: {agent.name} <{agent.slack_user_id}> {agent.role.value}")
-    return 0
-
-
-@_command("agents", "list")
-async def _agents_list(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings) as store, store.transaction() as tx:
-        agents = await tx.list_agents(Role(args.role) if args.role else None)
-    rows = [[str(a.id), a.name, a.slack_user_id, a.role.value, "yes" if a.active else "no"] for a in agents]
-    _table(rows, ["ID", "NAME", "SLACK ID", "ROLE", "ACTIVE"])
-    return 0
-
-
-@_command("invites", "create")
-async def _invites_create(args: argparse.Namespace, settings: Settings) -> int:
-    now = utcnow()
-    ttl = args.ttl_hours if args.ttl_hours is not None else settings.invite_code_ttl_hours
-    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-    async with _store(settings) as store, store.transaction() as tx:
-        if await tx.get_client(args.client) is None:
-            raise CliError(f"no client with id {args.client} (see `supportbot clients list`)")
-        invite = await tx.create_invite(code, args.client, args.name, expires_at=now + timedelta(hours=ttl), at=now)
-    expires = invite.expires_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
-    print(f"invite code {invite.code} for {invite.contact_name}, valid until {expires} (once)")
-    print(f"the client opens the bot and sends: /start {invite.code}  (or the link t.me/<bot>?start={invite.code})")
-    return 0
-
-
-@_command("invites", "list")
-async def _invites_list(args: argparse.Namespace, settings: Settings) -> int:
-    now = utcnow()
-    async with _store(settings) as store, store.transaction() as tx:
-        invites = await tx.list_invites(args.client)
-    rows = []
-    for i in invites:
-        state = "used" if i.used_at else ("expired" if i.expires_at <= now else "open")
-        rows.append(
-            [
-                i.code,
-                str(i.client_id),
-                i.contact_name,
-                i.expires_at.astimezone(settings.zone).isoformat(),
-                state,
-            ]
-        )
-    _table(rows, ["CODE", "CLIENT", "FOR", "EXPIRES", "STATE"])
-    return 0
-
-
 # --- tickets ----------------------------------------------------------------------------------------------
-@_command("tickets", "list")
-async def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
-    async with _store(settings) as store, store.transaction() as tx:
-        tickets = await tx.list_tickets(TicketStatus(args.status) if args.status else None, args.client)
-    zone = settings.zone
-    rows = [
-        [
-            t.number,
-            t.status.value,
-            f"sev {int(t.severity)}",
-            str(t.client_id),
-            t.response_due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if t.response_due_at else "-",
-            str(t.assignee_id or "-"),
-        ]
-        for t in tickets
-    ]
-    _table(rows, ["NUMBER", "STATUS", "SEVERITY", "CLIENT", "DUE", "ASSIGNEE"])
-    return 0
-
-
-@_command("tickets", "show")
-async def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
-    zone = settings.zone
-    async with _store(settings) as store, store.transaction() as tx:
-        ticket = await tx.get_ticket_by_number(args.number)
-        if ticket is None:
-            raise CliError(f"no ticket numbered {args.number!r} (see `supportbot tickets list`)")
-        client = await tx.get_client(ticket.client_id)
-        assignee = await tx.get_agent(ticket.assignee_id) if ticket.assignee_id else None
-        audit = await tx.list_audit(ticket.id)
-
-    def when(value: object) -> str:
-        return value.astimezone(zone).isoformat() if hasattr(value, "astimezone") else "-"
-
-    print(f"ticket:      {ticket.number}  [{ticket.status.value}]  level {ticket.escalation_level}")
-    print(f"client:      {client.name if client else ticket.client_id}")
-    print(f"severity:    {int(ticket.severity)}  area: {ticket.service_area.value}")
-    print(f"assignee:    {assignee.name if assignee else '-'}")
-    print(f"opened:      {when(ticket.opened_at)}")
-    print(f"due:         {when(ticket.response_due_at)}")
-    print(f"answered:    {when(ticket.first_response_at)}  met: {ticket.response_met}")
-    print(f"description: {ticket.description}")
-    if ticket.solution:
-        print(f"solution:    {ticket.solution}")
-    print("audit trail:")
-    for event in audit:
-        data = " ".join(f"{k}={v}" for k, v in event.data.items())
-        print(f"  {when(event.at)}  {event.actor_kind}:{event.actor_id}  {event.action}  {data}".rstrip())
-    return 0
-
-
 # --- outbox, inbox ------------------------------------------------------------------------------------------
 def _stamp(value: datetime | None, settings: Settings) -> str:
     return value.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
@@ -469,6 +382,12 @@ async def _sla_deadline(args: argparse.Namespace, settings: Settings) -> int:
 
 @_command("db", "migrate")
 async def _db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url:
+        async with _store(settings, migrate=False) as store:
+            applied = await store.migrate()
+        done = f"applied migrations {', '.join(str(v) for v in applied)} to" if applied else "up to date:"
+        print(f"{done} {settings.database_shown}")
+        return 0
     path = settings.database_path
     pending_now = [m.version for m in pending(path)] if path.exists() else None
     async with _store(settings):
@@ -491,7 +410,43 @@ async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"folder {target.parent} does not exist")
     async with _store(settings) as store:
         await store.backup(target)
-    print(f"backed up {settings.database_path} to {target}")
+    print(f"backed up {settings.database_shown} to {target}")
+    if settings.database_url:
+        from storage.pg import PgLocation
+
+        schema = PgLocation.parse(settings.database_url).schema
+        print(
+            "to restore it (pg_dump's custom format), into an empty database:\n"
+            f"  createdb NEWDB && pg_restore --no-owner --dbname=postgresql://USER@HOST/NEWDB {target}\n"
+            "  then set DATABASE_URL to the new database"
+            + (f" (with ?schema={schema})" if schema else "")
+            + " and start the bot;\n"
+            f"or over this database, with every replica stopped: pg_restore --no-owner --clean --if-exists"
+            f" --dbname=<DATABASE_URL without ?schema> {target}"
+        )
+    return 0
+
+
+@_command("db", "copy")
+async def _db_copy(args: argparse.Namespace, settings: Settings) -> int:
+    """Every row from one database to an empty other, then counts and checksums compared table by table."""
+    from storage.copy import copy_database
+
+    checks = await copy_database(args.source, args.target)
+    _table(
+        [[c.table, str(c.source_rows), str(c.target_rows), c.target_sum[:12], "ok" if c.ok else "DIFFERENT"]
+         for c in checks],
+        ["table", "rows from", "rows to", "sha256", "check"],
+    )  # fmt: skip
+    wrong = [c.table for c in checks if not c.ok]
+    if wrong:
+        raise CliError(f"the copy differs from the source in {', '.join(wrong)}")
+    total = sum(c.target_rows for c in checks)
+    print(
+        f"copied {total} rows in {len(checks)} tables; every count and checksum matches. Encrypted secrets were"
+        " copied as they are: keep the same SECRETS_KEYS or key file. Point the bot at the new database"
+        " (DATABASE_URL) and start it."
+    )
     return 0
 
 
@@ -512,6 +467,31 @@ async def _keys_generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@_command("keys", "check")
+async def _keys_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Every credential, every password in a draft and every sealed inbox entry, opened with the keys in force."""
+    keys = configured_keys(settings)
+    if not keys:
+        raise CliError(f"no keys: neither SECRETS_KEYS nor the key file {settings.secrets_key_file}")
+    box = SecretBox(keys)
+    async with _store(settings) as store:
+        sealed = await stored_tokens(store)
+    unreadable = []
+    for where, token in sealed:
+        try:
+            box.decrypt(token)
+        except SecretError:
+            unreadable.append(where)
+    if unreadable:
+        shown = ", ".join(unreadable[:5]) + (", …" if len(unreadable) > 5 else "")
+        raise CliError(
+            f"{len(unreadable)} of {len(sealed)} stored secrets cannot be decrypted with the {len(keys)} key(s) in"
+            f" force ({shown}); restore the key that sealed them"
+        )
+    print(f"all {len(sealed)} stored secrets can be decrypted with the {len(keys)} key(s) in force")
+    return 0
+
+
 @_command("keys", "rotate")
 async def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     """File keys: a new key goes first. SECRETS_KEYS: the operator already put a new key first.
@@ -529,6 +509,14 @@ async def _keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
         write_key_file(settings.secrets_key_file, keys)
     async with _store(settings) as store:
         count = await store.rotate_secrets(SecretBox(keys))
-    where = "the first key of SECRETS_KEYS" if settings.secrets_keys else f"a new key in {settings.secrets_key_file}"
-    print(f"re-encrypted {count} stored secrets under {where}; older keys may be removed once backups are rotated")
+    if settings.secrets_keys:
+        print(
+            f"re-encrypted {count} stored secrets under the first key of SECRETS_KEYS; a running bot reads them"
+            " only once it is restarted with the same SECRETS_KEYS: restart it now"
+        )
+    else:
+        print(
+            f"re-encrypted {count} stored secrets under a new key in {settings.secrets_key_file}; a running bot"
+            " reads the new key from the file by itself (older keys may be removed once backups are rotated)"
+        )
     return 0

@@ -133,19 +133,28 @@ def relative_day_in_words(
 def since_in_words(
     result: SinceResult, now: datetime, lang: str, tz: ZoneInfo, *, catalogue: Catalogue | None = None
 ) -> str:
-    """What was understood, at the precision the client gave: "hoy, martes 24 de noviembre, 09:00",
-    "ayer, lunes 23 de noviembre", "anoche (lunes 23 de noviembre)"; never an hour they did not say."""
+    """What was understood, at the precision the client gave, to follow "desde": "hoy, martes 24 de
+    noviembre, a las 09:00", "el lunes 30 de noviembre a las 17:00", "ayer, lunes 23 de noviembre",
+    "anoche (lunes 23 de noviembre)", "hoy, martes 24 de noviembre, en la mañana"; never an hour they
+    did not say."""
     cat = _cat(catalogue)
     local = _local(result.instant, tz)
     today = _local(now, tz).date()
+    day = local.date()
+    relative = {today: "dates.today", today - timedelta(days=1): "dates.yesterday"}.get(day)
     if result.precision is Precision.DAY:
-        return relative_day_in_words(local.date(), now, lang, tz, catalogue=cat)
+        if relative is not None:
+            return relative_day_in_words(day, now, lang, tz, catalogue=cat)
+        return cat.plain(lang, "dates.on_day", date=day_in_words(day, lang, with_year=day.year != today.year,
+                                                                 catalogue=cat))  # fmt: skip
+    if result.precision is Precision.PART_OF_DAY and result.part is DayPart.NIGHT and day == today - timedelta(days=1):
+        return cat.plain(lang, "dates.last_night", date=day_in_words(day, lang, catalogue=cat))
+    words = day_in_words(day, lang, with_year=day.year != today.year, catalogue=cat)
+    if relative is not None:
+        lead = cat.plain(lang, "dates.relative_day_lead", relative=cat.plain(lang, relative), date=words)
+    else:
+        lead = cat.plain(lang, "dates.on_day", date=words)
     if result.precision is Precision.PART_OF_DAY and result.part is not None:
-        if result.part is DayPart.NIGHT and local.date() == today - timedelta(days=1):
-            return cat.plain(lang, "dates.last_night", date=day_in_words(local.date(), lang, catalogue=cat))
-        day_words = relative_day_in_words(local.date(), now, lang, tz, catalogue=cat)
-        return cat.plain(
-            lang, "dates.with_part", date=day_words, part=cat.plain(lang, f"dates.part.{result.part.value}")
-        )
-    day_words = relative_day_in_words(local.date(), now, lang, tz, catalogue=cat)
-    return cat.plain(lang, "dates.with_time", date=day_words, time=_time(local))
+        return cat.plain(lang, "dates.with_part", date=lead, part=cat.plain(lang, f"dates.part.{result.part.value}"))
+    key = "dates.with_time_one" if local.hour == 1 else "dates.with_time"
+    return cat.plain(lang, key, date=lead, time=_time(local))

@@ -17,12 +17,13 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock, utcnow
+from bot.logs import log_context
 from bot.pacing import Deferred, Pacer
 from storage import Store, Tx
 from storage.records import OutboxMessage, Timer
@@ -211,14 +212,20 @@ class LeasedLoop:
         self._wake.set()  # the next row of the same key may be due now
 
     async def _guarded(self, row: Any) -> None:
-        try:
-            await self._handle(row)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The store itself failed while recording the outcome: the lease expires (or the next start
-            # releases it) and the row is taken again.
-            log.exception("%s could not record the outcome of %s", type(self).__name__, getattr(row, "id", row))
+        # Each row is handled in a task of its own: its lines name it (and its ticket), and no other's do.
+        with self._log_context(row):
+            try:
+                await self._handle(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The store itself failed while recording the outcome: the lease expires (or the next start
+                # releases it) and the row is taken again.
+                log.exception("%s could not record the outcome of %s", type(self).__name__, getattr(row, "id", row))
+
+    def _log_context(self, row: Any) -> AbstractContextManager[None]:
+        """What the lines logged while handling row are about (bot.logs.log_context)."""
+        return contextlib.nullcontext()
 
     async def run_once(self) -> bool:
         """Take what is due now and handle it to the end. Returns: True when it took anything: the next
@@ -287,7 +294,10 @@ class Dispatcher(LeasedLoop):
         self._dead_hooks: list[DeadHook] = []
         # What happened, for the benchmarks, the fault tests and /metrics.
         self.counts: dict[str, int] = {"sent": 0, "dead": 0, "retried": 0, "rate_limited": 0, "deferred": 0}
+        self.rate_limited_by: dict[str, int] = {}  # 429s received, by platform (these sends' and others')
         self.record_lag: list[float] = []  # seconds from the platform's answer to the commit that records it
+        # The same, per destination: for a Telegram message it is the window in which a crash sends it twice.
+        self.record_lag_by: dict[str, list[float]] = {}
 
     def register(self, destination: str, kind: str, sender: Sender) -> None:
         """Adapters register how each kind of message is sent."""
@@ -309,6 +319,16 @@ class Dispatcher(LeasedLoop):
                 self._clock(), self.worker, limit, self._lease, skip_lanes=busy, per_lane=self._per_lane
             )
 
+    def note_rate_limited(self, platform: str) -> None:
+        """Count a 429 the platform answered (a send's, or an adapter's outside the outbox)."""
+        self.rate_limited_by[platform] = self.rate_limited_by.get(platform, 0) + 1
+
+    def _log_context(self, row: OutboxMessage) -> AbstractContextManager[None]:
+        ticket = row.payload.get("ticket")
+        if ticket is None and row.payload.get("ticket_id") is not None:
+            ticket = f"#{row.payload['ticket_id']}"  # a row queued without the number: the id still finds it
+        return log_context(event=f"outbox:{row.id}", ticket=None if ticket is None else str(ticket))
+
     async def _handle(self, row: OutboxMessage) -> None:
         sender = self._senders.get((row.destination, row.kind))
         if sender is None:
@@ -317,11 +337,14 @@ class Dispatcher(LeasedLoop):
         try:
             result = await sender(Outgoing(row, self.pacer, self._hold))
         except Deferred as exc:
+            # Given back before the call that mattered: not a claim that may have reached the platform (a
+            # card counted as tried would be looked for in the channel's history first, a Tier 3 call).
             self.counts["deferred"] += 1
-            await self._again(row, exc.seconds, str(exc), counted=False)
+            await self._again(row, exc.seconds, str(exc), counted=False, reached=False)
         except RetryLater as exc:
             # Logged once, at INFO: pacing should make this rare, and it is no failure.
             self.counts["rate_limited"] += 1
+            self.note_rate_limited(row.destination)
             log.info("%s/%s rate limited by the platform: waiting %.1f s", row.destination, row.kind, exc.seconds)
             if exc.lane:
                 self.pacer.penalize(exc.lane, exc.seconds)
@@ -348,16 +371,23 @@ class Dispatcher(LeasedLoop):
             await tx.mark_sent(row.id, self._clock())
             if hook is not None:
                 await hook(tx, row, result)
-        self.record_lag.append(asyncio.get_running_loop().time() - answered)
-        if len(self.record_lag) > 10_000:
-            del self.record_lag[:5_000]
+        lag = asyncio.get_running_loop().time() - answered
+        for lags in (self.record_lag, self.record_lag_by.setdefault(row.destination, [])):
+            lags.append(lag)
+            if len(lags) > 10_000:
+                del lags[:5_000]
         self.counts["sent"] += 1
+        log.debug("outbox %s %s/%s sent", row.id, row.destination, row.kind)
 
-    async def _again(self, row: OutboxMessage, seconds: float, error: str, *, counted: bool = True) -> None:
+    async def _again(
+        self, row: OutboxMessage, seconds: float, error: str, *, counted: bool = True, reached: bool = True
+    ) -> None:
         if counted:
             self.counts["retried"] += 1
         async with self._store.transaction() as tx:
-            await tx.mark_retry(row.id, self._clock() + timedelta(seconds=seconds), error[:500], counted=counted)
+            await tx.mark_retry(
+                row.id, self._clock() + timedelta(seconds=seconds), error[:500], counted=counted, reached=reached
+            )
 
     async def _dead(self, row: OutboxMessage, reason: str) -> None:
         log.error("outbox %s %s/%s dead-lettered: %s", row.id, row.destination, row.kind, reason)
@@ -408,6 +438,11 @@ class Scheduler(LeasedLoop):
             return len(timers)
 
     async def _fire(self, timer: Timer) -> None:
+        # Timers fire one after the other in the loop's own task: the context is put back after each.
+        with log_context(event=f"timer:{timer.id}", ticket=None if timer.ticket_id is None else f"#{timer.ticket_id}"):
+            await self._fire_one(timer)
+
+    async def _fire_one(self, timer: Timer) -> None:
         handler = self._handlers.get(timer.kind)
         if handler is None:
             log.error("timer %s of unknown kind %r dropped", timer.id, timer.kind)

@@ -10,6 +10,7 @@ import os
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "MissingKeyError",
     "MissingParamError",
     "Safe",
+    "decimal_text",
     "escape_html",
     "language_for",
     "placeholders",
@@ -104,11 +106,21 @@ class _Params(dict[str, object]):
         raise MissingParamError(name)
 
 
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as people write it: "1.5" and "2", never "1.5000" or "2.0000" (hours are kept to 0.0001)."""
+    if not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def _prepare(value: object, escape: Callable[[str], str]) -> object:
     if isinstance(value, Safe):
         return str.__str__(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value  # numbers carry no markup and keep format specs such as {hours:g}
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     return escape(str(value))
 
 

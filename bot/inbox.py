@@ -14,12 +14,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock, utcnow
 from bot.delivery import LeasedLoop, RetryPolicy
+from bot.logs import log_context
 from storage import SecretBox, Store
 from storage.records import InboxEntry, InboxStatus
 
@@ -151,6 +153,10 @@ class InboxWorker(LeasedLoop):
         async with self._store.transaction() as tx:
             return await tx.claim_inbox(self._clock(), self.worker, limit, self._lease)
 
+    def _log_context(self, entry: InboxEntry) -> AbstractContextManager[None]:
+        # The ticket is not known yet: the service names it once it has loaded it (bot.logs.bind_ticket).
+        return log_context(event=f"{entry.source}:{entry.key}")
+
     async def _handle(self, entry: InboxEntry) -> None:
         receipt = Receipt(entry.id, self.worker)
         entry = self.unsealed(entry)
@@ -182,6 +188,7 @@ class InboxWorker(LeasedLoop):
                 await self._finish(entry, InboxStatus.FAILED, error)
             return
         self.counts["handled"] += 1
+        log.debug("inbox %s (%s %s) handled", entry.id, entry.source, entry.kind)
         waiter = self._waiters.get(entry.id)
         if waiter is not None and not waiter.done():
             waiter.set_result(result)

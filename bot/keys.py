@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 from bot.settings import Settings
+from storage import SecretBox, Store
+from storage.records import InboxStatus
 
 
 class KeysUnavailable(Exception):
@@ -15,13 +20,20 @@ class KeysUnavailable(Exception):
 
 
 def read_key_file(path: Path) -> list[str]:
-    """Keys in the file, newest first (one a line; blank lines and # comments ignored)."""
+    """Keys in the file, newest first (one a line; blank lines and # comments ignored).
+
+    A file that group or others may read is refused, as ssh refuses such a private key."""
     try:
+        mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise KeysUnavailable(f"cannot read the key file {path}: {exc.strerror}") from None
+    if mode & 0o077:
+        raise KeysUnavailable(
+            f"the key file {path} can be read by others (mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
+        )
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
@@ -52,10 +64,37 @@ def configured_keys(settings: Settings) -> list[str]:
     return keys
 
 
-def ensure_keys(settings: Settings) -> list[str]:
-    """The keys in force, generating the key file on first start when none are configured."""
-    keys = configured_keys(settings)
-    if not keys:
-        keys = [Fernet.generate_key().decode()]
-        write_key_file(settings.secrets_key_file, keys)
-    return keys
+def secret_box(settings: Settings, keys: list[str]) -> SecretBox:
+    """The box of the running bot: keys from the file are read again when a token opens with none of them
+    (`keys rotate` beside a running bot); keys from SECRETS_KEYS cannot change under a running process."""
+    reload = None if settings.secrets_keys else (lambda: configured_keys(settings))
+    return SecretBox(keys, reload=reload)
+
+
+def is_token(value: object) -> bool:
+    """A Fernet token (version byte 0x80, so its base64 starts with gAAAAA): how sealed values are found."""
+    return isinstance(value, str) and value.startswith("gAAAAA") and len(value) >= 100
+
+
+def tokens_in(value: object) -> list[str]:
+    """Every Fernet token inside a JSON-like value (a draft's data, an inbox payload)."""
+    if is_token(value):
+        return [str(value)]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in tokens_in(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in tokens_in(v)]
+    return []
+
+
+async def stored_tokens(store: Store) -> list[tuple[str, str]]:
+    """Every encrypted value the store holds, as (where, token): credentials, drafts (passwords typed during an
+    intake) and inbox entries not handled yet (sealed: they may hold a password)."""
+    far = datetime.max.replace(tzinfo=UTC)
+    async with store.transaction() as tx:
+        found = [(f"credential {cid}", token) for cid, token in await tx.list_credential_tokens()]
+        for draft in await tx.list_drafts_older_than(far):
+            found += [(f"draft of chat {draft.chat_id}", t) for t in tokens_in(draft.data)]
+        for entry in await tx.list_inbox((InboxStatus.PENDING, InboxStatus.WORKING), limit=1_000_000):
+            found += [(f"inbox entry {entry.id}", t) for t in tokens_in(entry.payload)]
+    return found

@@ -44,6 +44,7 @@ class _Lane:
         self.limit = limit
         self.ends: deque[float] = deque()  # completion times of recent calls
         self.in_flight = 0
+        self.waiting = 0  # callers waiting in turn() for this lane
         self.blocked_until = 0.0  # a 429 the platform sent anyway: nothing goes before this
 
     def wait(self, now: float) -> float:
@@ -88,9 +89,13 @@ class Pacer:
         return 0.0 if lane is None else lane.wait(self._clock())
 
     def busy_lanes(self, longer_than: float) -> set[str]:
-        """Lanes that cannot take a call for more than `longer_than` seconds (their rows are left alone)."""
+        """Lanes that cannot take a call for more than `longer_than` seconds, or whose next turns are already
+        awaited by as many callers as the lane takes at once (their rows are left alone: taken now, they would
+        only wait and be given back)."""
         now = self._clock()
-        return {key for key, lane in self._lanes.items() if lane.wait(now) > longer_than}
+        return {
+            key for key, lane in self._lanes.items() if lane.wait(now) > longer_than or lane.waiting >= lane.limit.count
+        }
 
     def penalize(self, key: str, seconds: float) -> None:
         """The platform said 429 anyway (another process shares the limit): the lane waits as told."""
@@ -101,24 +106,35 @@ class Pacer:
     @contextlib.asynccontextmanager
     async def turn(self, keys: Iterable[str], *, hold: float) -> AsyncIterator[None]:
         """Wait for a turn in every lane of `keys`, then hold them for the call made inside.
-        Raises Deferred when the wait would be longer than `hold` seconds."""
+        Raises Deferred when the wait would be longer than `hold` seconds, or has lasted `hold` seconds in all:
+        the caller holds a leased row meanwhile, and waiters are not served in order, so without a bound on
+        the total one could lose every race until its lease ran out and the row was taken (and sent) twice."""
         lanes = [(key, lane) for key in dict.fromkeys(keys) if (lane := self._lane(key)) is not None]
-        while True:
-            now = self._clock()
-            worst, wait = "", 0.0
-            for key, lane in lanes:
-                lane_wait = lane.wait(now)
-                if lane_wait > wait:
-                    worst, wait = key, lane_wait
-            if wait <= 0:
-                break
-            if wait > hold and wait != float("inf"):
-                raise Deferred(wait, worst)
-            self.waits += 1
-            self._changed.clear()
-            # Wake early when an in-flight call of a lane completes (its turn may be ours).
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(wait, hold))
+        deadline = self._clock() + hold
+        for _, lane in lanes:
+            lane.waiting += 1
+        try:
+            while True:
+                now = self._clock()
+                worst, wait, per = "", 0.0, 0.0
+                for key, lane in lanes:
+                    lane_wait = lane.wait(now)
+                    if lane_wait > wait:
+                        worst, wait, per = key, lane_wait, lane.limit.per
+                if wait <= 0:
+                    break
+                if wait > hold and wait != float("inf"):
+                    raise Deferred(wait, worst)
+                if now >= deadline:
+                    raise Deferred(wait if wait != float("inf") else min(per, hold), worst)
+                self.waits += 1
+                self._changed.clear()
+                # Wake early when an in-flight call of a lane completes (its turn may be ours).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), min(wait, deadline - now))
+        finally:
+            for _, lane in lanes:
+                lane.waiting -= 1
         for _, lane in lanes:
             lane.in_flight += 1
         try:

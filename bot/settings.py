@@ -10,7 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.contracts import DEFAULT_LOW_HOURS_PERCENT, DEFAULT_ONSITE_HOURS, DEFAULT_TIER_HOURS
+from bot.domain.contracts import (
+    DEFAULT_LOW_HOURS_PERCENT,
+    DEFAULT_OFFICE_HOURS,
+    DEFAULT_ONSITE_HOURS,
+    DEFAULT_TIER_HOURS,
+)
 from bot.domain.lifecycle import DEFAULT_INFO_REMINDERS
 from bot.domain.severity import DEFAULT_RESPONSE_HOURS
 from bot.domain.types import Severity, Tier
@@ -32,6 +37,8 @@ class Settings(BaseSettings):
 
     # --- storage -------------------------------------------------------------------------------
     database_path: Path = Field(Path("var/supportbot.db"), description="SQLite database file")
+    # postgresql://user:password@host:5432/db[?schema=name]: several replicas on one database. Empty: the SQLite file.
+    database_url: str = Field("", description="PostgreSQL URL; empty: the SQLite file DATABASE_PATH")
     secrets_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Fernet keys, comma-separated, newest first"
     )
@@ -69,6 +76,9 @@ class Settings(BaseSettings):
     tier_hours_corporativo: float = Field(_TIER[Tier.CORPORATE], gt=0)
     onsite_hours_empresarial_plus: float = Field(float(DEFAULT_ONSITE_HOURS[Tier.BUSINESS_PLUS]), ge=0)
     onsite_hours_corporativo: float = Field(float(DEFAULT_ONSITE_HOURS[Tier.CORPORATE]), ge=0)
+    # R-POOLS: in-office advice is a pool of its own next to on-site advice, configured apart.
+    office_hours_empresarial_plus: float = Field(float(DEFAULT_OFFICE_HOURS[Tier.BUSINESS_PLUS]), ge=0)
+    office_hours_corporativo: float = Field(float(DEFAULT_OFFICE_HOURS[Tier.CORPORATE]), ge=0)
     low_hours_warning_percent: float = Field(float(DEFAULT_LOW_HOURS_PERCENT), ge=0, le=100)
 
     # --- conversation and ticket clocks --------------------------------------------------------
@@ -101,10 +111,46 @@ class Settings(BaseSettings):
     # This replica's name in leases: a restart of the same replica takes over its predecessor's at once.
     replica_name: str = ""
 
+    # --- e-mail (P-IN-6): the support mailbox, read over IMAP, answered over SMTP -----------------------
+    # The channel is on when IMAP_HOST and SMTP_HOST are set. MAIL_ADDRESS is the mailbox's own address (the
+    # From of every reply; mail from it is never answered); empty: SUPPORT_EMAIL.
+    mail_address: str = ""
+    imap_host: str = ""
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_security: str = "tls"  # tls (IMAPS) | none (a server on this machine only)
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_oauth2_token: str = ""  # XOAUTH2 (Google Workspace, Microsoft 365) instead of the password
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: float = Field(60, gt=0)  # when the server offers no IDLE
+    imap_max_message_mb: float = Field(25, gt=0)
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: str = "starttls"  # starttls | tls | none
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_oauth2_token: str = ""
+    mail_ca_file: str = ""  # extra CA certificates (PEM) to trust, for a server with its own certificate
+    mail_max_tickets_per_hour: int = Field(5, ge=1)  # per sender: more mail waits in "correo sin cliente"
+    mail_default_severity: int = Field(3, ge=1, le=4)  # until the client answers ("severidad por confirmar")
+    # Older mail (a first start on a mailbox full of unread mail) waits in "correo sin cliente": no ticket, no reply.
+    mail_max_age_days: int = Field(7, ge=1)
+    telegram_bot_username: str = ""  # for the deep link e-mail offers to contacts who use Telegram
+
+    # --- retention: how long handled work is kept before a daily prune forgets it ---------------------
+    # Inbox entries (done, unparsed, failed) and remembered update keys; platforms redeliver within a day.
+    retention_days_inbox: int = Field(14, ge=1, le=3650)
+    # Outbox rows sent or dead-lettered (a dead letter is retried by hand before then).
+    retention_days_outbox: int = Field(30, ge=1, le=3650)
+    # Timers done or cancelled.
+    retention_days_timers: int = Field(30, ge=1, le=3650)
+
     # --- HTTP server and logs ------------------------------------------------------------------
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     log_level: str = "INFO"
+    # "text": one human-readable line; "json": one JSON object a line (for a log collector).
+    log_format: str = "text"
 
     @field_validator("secrets_keys", "extra_days_off", mode="before")
     @classmethod
@@ -128,6 +174,14 @@ class Settings(BaseSettings):
                 raise ValueError("comma-separated sevN=CHANNEL or client:ID=CHANNEL (a Slack channel id, e.g. C0123)")
             routes[key] = channel
         return routes
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("a postgresql://user:password@host:port/database URL, or empty for the SQLite file")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -162,6 +216,14 @@ class Settings(BaseSettings):
             raise ValueError("1-256 characters of A-Z a-z 0-9 _ -")
         return value
 
+    @field_validator("imap_security", "smtp_security")
+    @classmethod
+    def _mail_security(cls, value: str, info: Any) -> str:
+        allowed = {"tls", "none"} if info.field_name == "imap_security" else {"starttls", "tls", "none"}
+        if value.lower() not in allowed:
+            raise ValueError(" or ".join(sorted(allowed)))
+        return value.lower()
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -169,7 +231,28 @@ class Settings(BaseSettings):
             raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value.upper()
 
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("text or json")
+        return value.lower()
+
     # --- derived values ------------------------------------------------------------------------
+    @property
+    def database_location(self) -> str | Path:
+        """Where the store is: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_shown(self) -> str:
+        """The database as an operator may see it printed (a URL's password hidden)."""
+        if not self.database_url:
+            return str(self.database_path)
+        from storage.pg import PgLocation
+
+        return PgLocation.parse(self.database_url).shown
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -204,6 +287,17 @@ class Settings(BaseSettings):
         }
 
     @property
+    def office_hours(self) -> dict[Tier, float]:
+        """R-POOLS: included in-office advice hours per tier (on-site advice is the other pool)."""
+        return {
+            Tier.PER_EVENT: 0.0,
+            Tier.BASIC: 0.0,
+            Tier.BUSINESS: 0.0,
+            Tier.BUSINESS_PLUS: self.office_hours_empresarial_plus,
+            Tier.CORPORATE: self.office_hours_corporativo,
+        }
+
+    @property
     def extra_days_off_parsed(self) -> list[Any]:
         from bot.domain.calendar import parse_day_off
 
@@ -218,6 +312,16 @@ class Settings(BaseSettings):
         if base.endswith("/bot"):
             return base[: -len("/bot")] + "/file/bot"
         return base
+
+    @property
+    def mail_enabled(self) -> bool:
+        """The e-mail channel runs when both servers are configured."""
+        return bool(self.imap_host and self.smtp_host)
+
+    @property
+    def mailbox_address(self) -> str:
+        """The support mailbox's own address: the From of replies, never answered itself."""
+        return (self.mail_address or self.support_email).strip()
 
     @property
     def sandbox_mode(self) -> bool:
@@ -243,6 +347,7 @@ class Settings(BaseSettings):
         return self.model_copy(
             update={
                 "database_path": self.sandbox_database_path,
+                "database_url": "",
                 "secrets_key_file": self.sandbox_key_file,
                 "secrets_keys": [],
             }

@@ -78,6 +78,7 @@ async def seed_demo(tx: Tx, *, today: date, now: datetime, rules: TierRules, inv
         ends_on=terms.ends_on,
         minutes_total=int(terms.hours_total * 60),
         onsite_minutes_total=int(terms.onsite_hours_total * 60),
+        office_minutes_total=int(terms.office_hours_total * 60),
     )
     # 7.5 of 20 hours already used this year (CONVERSATION.md: "12.5 de 20 horas disponibles").
     await tx.record_hours(contract.id, None, 450, HoursKind.REMOTE, True, now)

@@ -25,7 +25,7 @@ from sandbox.slack.control import summary
 from sandbox.telegram import ActionError, StandIn
 
 STATIC = Path(__file__).with_name("static")
-STATIC_FILES = ("index.html", "app.js", "blocks.js", "client.js", "team.js", "style.css")
+STATIC_FILES = ("index.html", "app.js", "blocks.js", "client.js", "team.js", "mail.js", "style.css")
 # Telegram's own ceiling for what a client can send a bot is 2 GB; 50 MB keeps the sandbox's memory sane
 # while still letting a newcomer try the bot's "too big" answer (LIMITS.md: bots download up to 20 MB).
 MAX_UPLOAD = 50 * 1024 * 1024

@@ -17,10 +17,12 @@ from aiohttp import web
 
 from bot.app import SupportBot
 from bot.clock import Clock, utcnow
-from bot.keys import ensure_keys
 from bot.settings import Settings
 from bot.wiring import open_store, tier_rules
 from sandbox.demo import SLACK_PEOPLE, TELEGRAM_PEOPLE, Demo, RealData, seed_demo
+from sandbox.mail import MailStandIn
+from sandbox.mail.demo import give_addresses
+from sandbox.mail.web import make_mail_app
 from sandbox.page import PageInfo, make_page_app
 from sandbox.slack import SlackStandIn, StandInConfig
 from sandbox.slack import make_app as make_slack_app
@@ -30,6 +32,7 @@ from sandbox.telegram.server import make_app as make_telegram_app
 # Prefixes of the stand-ins on the bot's server; the bot itself owns /slack/events, /healthz, /telegram/webhook.
 TELEGRAM_PREFIX = "/tg"
 SLACK_PREFIX = "/slack-api"
+MAIL_PREFIX = "/mail"
 # Short long polls: Ctrl-C waits for the bot's open getUpdates, which the stand-in holds this long.
 SANDBOX_POLL_TIMEOUT = 2.0
 # Libraries that log every start-up step at INFO; the sandbox promises one line on the terminal.
@@ -50,6 +53,7 @@ class SandboxApp:
     telegram: StandIn
     slack: SlackStandIn
     demo: Demo
+    mail: MailStandIn | None = None  # the support mailbox and outgoing server (the page's third pane)
 
 
 def banner(url: str) -> str:
@@ -97,18 +101,22 @@ def sandbox_settings(settings: Settings, url: str, telegram: StandIn, slack: Sta
 
 
 async def seed(settings: Settings, clock: Clock) -> Demo:
-    """Seed the demo company (only the first time: seed_demo finds it again afterwards)."""
+    """Seed the demo company (only the first time: seed_demo finds it again afterwards). Opening the store
+    makes the key file (mode 0600) on the first start."""
     store = await open_store(settings)
     try:
         now = clock()
         async with store.transaction() as tx:
-            return await seed_demo(
+            demo = await seed_demo(
                 tx,
                 today=now.astimezone(settings.zone).date(),
                 now=now,
                 rules=tier_rules(settings),
                 invite_ttl=timedelta(hours=settings.invite_code_ttl_hours),
             )
+        if settings.mail_enabled:
+            await give_addresses(store)  # the mail pane writes as these contacts
+        return demo
     finally:
         await store.close()
 
@@ -139,9 +147,17 @@ async def sandbox_running(
     slack = SlackStandIn(StandInConfig(request_url=f"{url}/slack/events"))
     slack.public_url = f"{url}{SLACK_PREFIX}"  # where response_url and upload URLs point
     _people(telegram, slack)
-    bot_settings = sandbox_settings(settings, url, telegram, slack.config)
-    ensure_keys(bot_settings)  # the key file, mode 0600, when neither SECRETS_KEYS nor the file exists
-    demo = await seed(bot_settings, clock)
+    mail = MailStandIn(clock=clock)
+    await mail.start(host)
+    # P-IN-6: the bot reads the stand-in mailbox over IMAP and answers over SMTP, as it would a real one.
+    bot_settings = sandbox_settings(settings, url, telegram, slack.config).model_copy(
+        update={**mail.settings(), "telegram_bot_username": telegram.state.bot_username}
+    )
+    try:
+        demo = await seed(bot_settings, clock)
+    except BaseException:
+        await mail.stop()
+        raise
 
     telegram_app = make_telegram_app(telegram)
 
@@ -155,7 +171,12 @@ async def sandbox_running(
         bot_settings.model_copy(update={"http_port": port}),
         clock=clock,
         poll_timeout=poll_timeout,
-        extra_apps=[(TELEGRAM_PREFIX, telegram_app), (SLACK_PREFIX, make_slack_app(slack)), ("/", page_app)],
+        extra_apps=[
+            (TELEGRAM_PREFIX, telegram_app),
+            (SLACK_PREFIX, make_slack_app(slack)),
+            (MAIL_PREFIX, make_mail_app(mail)),
+            ("/", page_app),
+        ],
     )
     try:
         try:
@@ -164,9 +185,10 @@ async def sandbox_running(
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise _port_taken(host, port) from None
             raise
-        yield SandboxApp(url, bot.settings, bot, telegram, slack, demo)
+        yield SandboxApp(url, bot.settings, bot, telegram, slack, demo, mail)
     finally:
         await bot.stop()
+        await mail.stop()
         telegram.state.close()
         await telegram.webhooks.stop()
         await slack.close()

@@ -54,11 +54,13 @@ def sqlite_path(url_or_path: str | Path) -> Path:
 
 
 async def open_store(url_or_path: str | Path, box: SecretBox, *, migrate: bool = True) -> Store:
-    """Args: a file path or URL, the key box, whether to migrate now. Returns: an open Store.
-    Raises StoreError for backends not available yet (postgresql://)."""
+    """Args: a file path, a sqlite:/// URL or a postgresql:// URL (storage/pg.py), the key box, whether to migrate
+    now. Returns: an open Store. Raises StoreError when PostgreSQL cannot be reached."""
     location = url_or_path if isinstance(url_or_path, str) else ""
-    if location.startswith(("postgres://", "postgresql://")):
-        raise StoreError("the PostgreSQL backend is not available yet; use a SQLite file path")
+    if location.lstrip().startswith(("postgres://", "postgresql://")):
+        from storage.pg import PgStore
+
+        return await PgStore.open(location, box, migrate=migrate)
     from storage.sqlite import SqliteStore
 
     return await SqliteStore.open(sqlite_path(url_or_path), box, migrate=migrate)

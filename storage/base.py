@@ -8,6 +8,8 @@ from typing import Protocol
 
 from storage.secrets import SecretBox
 from storage.tx_inbox import InboxTx
+from storage.tx_mail import MailTx
+from storage.tx_office import OfficeTx
 from storage.tx_people import PeopleTx
 from storage.tx_queues import QueueTx
 from storage.tx_tickets import TicketTx
@@ -48,7 +50,7 @@ class MigrationError(StoreError):
     """A schema migration could not be loaded or applied."""
 
 
-class Tx(PeopleTx, TicketTx, QueueTx, InboxTx, Protocol):
+class Tx(PeopleTx, TicketTx, QueueTx, InboxTx, MailTx, OfficeTx, Protocol):
     """The repository methods available inside one transaction (`async with store.transaction() as tx`)."""
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:

@@ -6,6 +6,7 @@ with its schema_migrations row, in one transaction. Files are in SQLite's dialec
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ class Migration:
 
 
 def load_migrations() -> list[Migration]:
-    """Returns: every migration shipped with the package, in version order. Raises MigrationError on gaps."""
+    """Returns: every migration shipped with the package, in version order. Raises MigrationError when two files
+    share a version. A number may be missing: numbers are reserved for work that lands in its own time, and each
+    database records which versions it has, so a late one is applied when it arrives."""
     found: list[Migration] = []
     for entry in resources.files("storage").joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
@@ -48,9 +51,11 @@ def load_migrations() -> list[Migration]:
         if match:
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise MigrationError(f"migrations must be numbered 1, 2, 3...; found {migration.version:04d}")
+    for before, migration in itertools.pairwise(found):
+        if migration.version == before.version:
+            raise MigrationError(f"two migrations are numbered {migration.version:04d}")
+    if found and found[0].version != 1:
+        raise MigrationError(f"the first migration must be 0001; found {found[0].version:04d}")
     return found
 
 

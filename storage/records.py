@@ -84,6 +84,22 @@ class Contact:
     created_at: datetime
     # Set when the person blocked the bot on Telegram (or a send was refused with 403); cleared on unblock.
     unreachable_since: datetime | None = None
+    # P-ESC-2, P-CLOSE-2: named by the company to escalate, reopen and rate all its tickets, not only their own.
+    acts_for_company: bool = False
+    active: bool = True  # False once deactivated: unlinked from Telegram and never linked again by phone
+    forgotten_at: datetime | None = None  # their personal data was erased on request (LFPDPPP)
+    email: str | None = None  # P-IN-6: their address; mail from it is theirs (matched without regard to case)
+    email_failing_since: datetime | None = None  # a message to the address bounced; cleared when it is set again
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetResult:
+    """What erasing a contact did: the contact as it is now, and how many of each kind of row it touched."""
+
+    contact: Contact
+    tickets: int  # tickets they reported: kept, no longer tied to their Telegram chat
+    credentials: int  # stored secrets of those tickets, erased
+    drafts: int  # unfinished conversations of their Telegram user, deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,8 @@ class Contract:
     purchase_order: str | None
     special_eol_support: bool
     version: int
+    office_minutes_total: int = 0  # R-POOLS: in-office advice, a pool apart from on-site advice (onsite_*)
+    office_minutes_used: int = 0
 
     @property
     def hours_total(self) -> Decimal:
@@ -192,6 +210,8 @@ class NewTicket:
     clock_started_at: datetime | None = None
     response_due_at: datetime | None = None
     slack_channel: str | None = None  # where its card goes (the ts is recorded once it is posted)
+    warranty: bool = False  # R-WARRANTY: the intake found it free (P-POL-4); confirmed at resolution
+    purchase_order: str | None = None  # R-EVENT: the order of the per-event contract it takes (never reused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +244,8 @@ class Ticket:
     solution: str | None
     rating: int | None
     version: int
+    warranty: bool = False  # R-WARRANTY: the intake's warranty mark (P-POL-4), shown on the card
+    purchase_order: str | None = None  # R-EVENT: the purchase order this ticket used up
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,3 +373,14 @@ class Timer:
     locked_by: str | None
     locked_until: datetime | None
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Work waiting, as health checks and metrics see it."""
+
+    outbox_pending: int  # rows not delivered yet (pending, or being sent)
+    outbox_oldest: datetime | None  # when the oldest of them was queued
+    outbox_dead: int  # dead letters waiting for a person
+    inbox_pending: int  # received events not handled yet
+    inbox_oldest: datetime | None  # when the oldest of them was received

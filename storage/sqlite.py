@@ -15,6 +15,8 @@ from storage import migrate as migrations
 from storage.base import StoreError
 from storage.secrets import SecretBox
 from storage.sqlite_inbox import InboxRepo
+from storage.sqlite_mail import MailRepo
+from storage.sqlite_office import OfficeRepo
 from storage.sqlite_people import PeopleRepo
 from storage.sqlite_queues import QueueRepo
 from storage.sqlite_tickets import TicketRepo
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 
 
-class SqliteTx(PeopleRepo, TicketRepo, QueueRepo, InboxRepo):
+class SqliteTx(PeopleRepo, TicketRepo, QueueRepo, InboxRepo, MailRepo, OfficeRepo):
     """Every repository method of the Tx protocol, bound to one open SQLite transaction."""
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:

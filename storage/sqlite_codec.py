@@ -119,6 +119,11 @@ def contact(row: sqlite3.Row) -> Contact:
         row["telegram_user_id"],
         from_ts(row["created_at"]),
         from_ts_opt(row["unreachable_since"]),
+        bool(row["acts_for_company"]),
+        bool(row["active"]),
+        from_ts_opt(row["forgotten_at"]),
+        row["email"],
+        from_ts_opt(row["email_failing_since"]),
     )
 
 
@@ -137,6 +142,8 @@ def contract(row: sqlite3.Row) -> Contract:
         purchase_order=row["purchase_order"],
         special_eol_support=bool(row["special_eol_support"]),
         version=row["version"],
+        office_minutes_total=row["office_minutes_total"],
+        office_minutes_used=row["office_minutes_used"],
     )
 
 
@@ -213,6 +220,8 @@ def ticket(row: sqlite3.Row) -> Ticket:
         solution=row["solution"],
         rating=row["rating"],
         version=row["version"],
+        warranty=bool(row["warranty"]),
+        purchase_order=row["purchase_order"],
     )
 
 

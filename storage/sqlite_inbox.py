@@ -8,8 +8,8 @@ from typing import Any
 
 from storage import sqlite_codec as c
 from storage.base import InvalidValue
-from storage.records import InboxEntry, InboxStatus
-from storage.sqlite_queues import lease_until
+from storage.records import Backlog, InboxEntry, InboxStatus
+from storage.sqlite_queues import lease_until, prune_limit
 from storage.sqlite_txbase import TxBase, positive_int
 
 # Per ordering key only the oldest open entry may be handled: a chat's second message never overtakes the
@@ -32,6 +32,14 @@ WHERE id IN (
 RETURNING *
 """
 _FINISHED = (InboxStatus.DONE, InboxStatus.UNPARSED, InboxStatus.FAILED)
+# Work waiting, in one statement; each part reads a partial index of open (or dead) rows.
+_OPEN_OUTBOX = "FROM outbox WHERE status IN ('pending', 'sending')"
+_OPEN_INBOX = "FROM inbox WHERE status IN ('pending', 'working')"
+_BACKLOG = (
+    f"SELECT (SELECT COUNT(*) {_OPEN_OUTBOX}) AS outbox_n, (SELECT MIN(created_at) {_OPEN_OUTBOX}) AS outbox_oldest,"
+    " (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead_n,"
+    f" (SELECT COUNT(*) {_OPEN_INBOX}) AS inbox_n, (SELECT MIN(received_at) {_OPEN_INBOX}) AS inbox_oldest"
+)
 
 
 class InboxRepo(TxBase):
@@ -117,12 +125,25 @@ class InboxRepo(TxBase):
         )
         return [c.inbox(r) for r in rows]
 
-    async def prune_inbox(self, before: datetime) -> int:
+    async def prune_inbox(self, before: datetime, limit: int | None = None) -> int:
         rows = await self._all(
-            "DELETE FROM inbox WHERE status IN ('done', 'unparsed', 'failed') AND finished_at < ? RETURNING id",
-            (c.ts(before),),
+            # Unparsed and failed entries stay for a person to look at (`supportbot inbox list --failed`).
+            "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE status = 'done'"
+            " AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING id",
+            (c.ts(before), prune_limit(limit)),
         )
         return len(rows)
+
+    async def backlog(self) -> Backlog:
+        row = await self._one(_BACKLOG)
+        assert row is not None
+        return Backlog(
+            outbox_pending=int(row["outbox_n"]),
+            outbox_oldest=c.from_ts_opt(row["outbox_oldest"]),
+            outbox_dead=int(row["dead_n"]),
+            inbox_pending=int(row["inbox_n"]),
+            inbox_oldest=c.from_ts_opt(row["inbox_oldest"]),
+        )
 
     async def release_leases(self, worker_prefix: str, keep_prefix: str) -> int:
         if not worker_prefix or not keep_prefix:

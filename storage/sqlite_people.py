@@ -6,12 +6,13 @@ from datetime import date, datetime
 
 from bot.domain.types import HoursKind, Role, ServiceArea, Tier
 from storage import sqlite_codec as c
-from storage.base import InvalidValue
+from storage.base import InvalidValue, NotFound
 from storage.records import (
     Agent,
     Client,
     Contact,
     Contract,
+    ForgetResult,
     HoursEntry,
     Invite,
     Product,
@@ -104,6 +105,117 @@ class PeopleRepo(TxBase):
         )
         return None if row is None else c.contact(row)
 
+    async def list_contacts(self, client_id: int | None = None) -> list[Contact]:
+        """Args: optional client filter. Returns: contacts by id (deactivated and forgotten ones too)."""
+        if client_id is None:
+            rows = await self._all("SELECT * FROM contacts ORDER BY id")
+        else:
+            rows = await self._all("SELECT * FROM contacts WHERE client_id = ? ORDER BY id", (client_id,))
+        return [c.contact(r) for r in rows]
+
+    async def _existing_contact(self, contact_id: int) -> Contact:
+        found = await self.get_contact(contact_id)
+        if found is None:
+            raise NotFound(f"contact {contact_id} not found")
+        return found
+
+    async def update_contact(
+        self,
+        contact_id: int,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        acts_for_company: bool | None = None,
+    ) -> Contact:
+        """Change what is given (None: keep). acts_for_company: may act on all the company's tickets
+        (P-ESC-2, P-CLOSE-2). Returns: the updated Contact. Raises NotFound, InvalidValue (blank name, or a
+        forgotten contact: their data does not come back)."""
+        found = await self._existing_contact(contact_id)
+        if found.forgotten_at is not None:
+            raise InvalidValue(f"contact {contact_id} was forgotten: their data does not come back")
+        if name is not None and not name.strip():
+            raise InvalidValue("a contact needs a name")
+        new_name = found.name if name is None else name.strip()
+        new_phone = found.phone if phone is None else phone.strip()
+        acts = found.acts_for_company if acts_for_company is None else bool(acts_for_company)
+        row = await self._must(
+            "UPDATE contacts SET name = ?, phone = ?, phone_key = ?, acts_for_company = ?"
+            " WHERE id = ? AND forgotten_at IS NULL RETURNING *",
+            (new_name, new_phone, c.phone_key(new_phone), int(acts), contact_id),
+            f"contact {contact_id} not found",
+        )
+        return c.contact(row)
+
+    async def deactivate_contact(self, contact_id: int) -> Contact:
+        """Stop a contact acting: inactive, no longer acting for the company, unlinked from their Telegram user
+        (free to be invited again as a new contact), whose drafts are deleted. Name and phone stay for the
+        history. Idempotent. Returns: the updated Contact. Raises NotFound."""
+        found = await self._existing_contact(contact_id)
+        async with self._atomic("deactivate_contact"):
+            if found.telegram_user_id is not None:
+                await self._exec("DELETE FROM drafts WHERE user_id = ?", (found.telegram_user_id,))
+            row = await self._must(
+                "UPDATE contacts SET active = 0, acts_for_company = 0, telegram_user_id = NULL,"
+                " unreachable_since = NULL WHERE id = ? RETURNING *",
+                (contact_id,),
+                f"contact {contact_id} not found",
+            )
+        return c.contact(row)
+
+    async def forget_contact(self, contact_id: int, *, name: str, at: datetime) -> ForgetResult:
+        """Erase a person's data on request (LFPDPPP), all or nothing: the contact's name becomes `name`, its
+        phone, language and Telegram link go, it is deactivated and marked forgotten at `at` (the first time);
+        their Telegram user's drafts are deleted; the tickets they reported keep number, hours and audit but
+        lose their Telegram chat and stored secrets; where their Telegram id was kept (a redeemed invite, an
+        escalation they asked for) it is replaced too. Idempotent. Returns: what was touched.
+        Raises NotFound, InvalidValue (blank name)."""
+        if not name.strip():
+            raise InvalidValue("a forgotten contact needs the name shown instead of theirs")
+        found = await self._existing_contact(contact_id)
+        user = found.telegram_user_id
+        async with self._atomic("forget_contact"):
+            counted = await self._must(
+                "SELECT COUNT(*) AS n FROM tickets WHERE contact_id = ?", (contact_id,), "count returned nothing"
+            )
+            credentials = await self._exec(
+                "DELETE FROM credentials WHERE ticket_id IN (SELECT id FROM tickets WHERE contact_id = ?)",
+                (contact_id,),
+            )
+            # The version moves: a use case that read the ticket before the erasure cannot write its chat back.
+            await self._exec(
+                "UPDATE tickets SET telegram_chat_id = NULL, version = version + 1"
+                " WHERE contact_id = ? AND telegram_chat_id IS NOT NULL",
+                (contact_id,),
+            )
+            # Their address goes too: a ticket that talked by e-mail keeps its thread ids, not where to write.
+            await self._exec(
+                "UPDATE mail_tickets SET address = '' WHERE ticket_id IN (SELECT id FROM tickets WHERE contact_id = ?)",
+                (contact_id,),
+            )
+            drafts = 0
+            if user is not None:
+                drafts = await self._exec("DELETE FROM drafts WHERE user_id = ? OR chat_id = ?", (user, user))
+                await self._exec(
+                    "UPDATE tickets SET telegram_chat_id = NULL, version = version + 1 WHERE telegram_chat_id = ?",
+                    (user,),
+                )
+                await self._exec(
+                    "UPDATE invites SET contact_name = ?, used_by = NULL WHERE used_by = ?", (name.strip(), user)
+                )
+                await self._exec(
+                    "UPDATE escalations SET requested_by_id = ? WHERE requested_by_kind = 'client'"
+                    " AND requested_by_id = ?",
+                    (name.strip(), str(user)),
+                )
+            row = await self._must(
+                "UPDATE contacts SET name = ?, phone = '', phone_key = '', language = 'es', telegram_user_id = NULL,"
+                " unreachable_since = NULL, acts_for_company = 0, active = 0, email = NULL, email_failing_since = NULL,"
+                " forgotten_at = COALESCE(forgotten_at, ?) WHERE id = ? RETURNING *",
+                (name.strip(), c.ts(at), contact_id),
+                f"contact {contact_id} not found",
+            )
+        return ForgetResult(c.contact(row), int(counted["n"]), credentials, drafts)
+
     async def add_contract(
         self,
         *,
@@ -116,8 +228,10 @@ class PeopleRepo(TxBase):
         onsite_minutes_total: int = 0,
         purchase_order: str | None = None,
         special_eol_support: bool = False,
+        office_minutes_total: int = 0,
     ) -> Contract:
-        """Args: contract data (hours in minutes). Returns: the Contract. Raises DuplicateError (number)."""
+        """Args: contract data (hours in minutes; on-site and in-office advice are two pools, R-POOLS).
+        Returns: the Contract. Raises DuplicateError (number)."""
         if not number.strip():
             raise InvalidValue("a contract needs a number")
         starts, ends = c.day(starts_on), c.day(ends_on)
@@ -125,8 +239,8 @@ class PeopleRepo(TxBase):
             raise InvalidValue("a contract cannot end before it starts")
         row = await self._must(
             "INSERT INTO contracts (number, client_id, tier, starts_on, ends_on, minutes_total,"
-            " onsite_minutes_total, purchase_order, special_eol_support)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " onsite_minutes_total, purchase_order, special_eol_support, office_minutes_total)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
                 number.strip(),
                 client_id,
@@ -137,6 +251,7 @@ class PeopleRepo(TxBase):
                 non_negative_int(onsite_minutes_total, "onsite_minutes_total"),
                 purchase_order,
                 int(special_eol_support),
+                non_negative_int(office_minutes_total, "office_minutes_total"),
             ),
             "contract insert returned nothing",
         )
@@ -182,21 +297,23 @@ class PeopleRepo(TxBase):
         charged: bool,
         at: datetime,
     ) -> Contract:
-        """Append to the hours ledger; charged REMOTE minutes add to minutes_used, charged IN_OFFICE/ON_SITE
-        minutes to onsite_minutes_used (P-POL-6 counts them apart). Returns: the updated Contract."""
+        """Append to the hours ledger; charged REMOTE minutes add to minutes_used, charged IN_OFFICE minutes to
+        office_minutes_used and charged ON_SITE minutes to onsite_minutes_used (P-POL-6 counts them apart, R-POOLS:
+        two pools). Returns: the updated Contract."""
         positive_int(minutes, "minutes")
         kind = HoursKind(kind)
         remote = minutes if charged and kind is HoursKind.REMOTE else 0
-        onsite = minutes if charged and kind is not HoursKind.REMOTE else 0
+        office = minutes if charged and kind is HoursKind.IN_OFFICE else 0
+        onsite = minutes if charged and kind is HoursKind.ON_SITE else 0
         # Ledger first: its foreign keys check contract and ticket before any total moves.
         await self._all(
             "INSERT INTO contract_hours (contract_id, ticket_id, minutes, kind, charged, at) VALUES (?, ?, ?, ?, ?, ?)",
             (contract_id, ticket_id, minutes, kind.value, int(charged), c.ts(at)),
         )
         row = await self._must(
-            "UPDATE contracts SET minutes_used = minutes_used + ?,"
+            "UPDATE contracts SET minutes_used = minutes_used + ?, office_minutes_used = office_minutes_used + ?,"
             " onsite_minutes_used = onsite_minutes_used + ?, version = version + 1 WHERE id = ? RETURNING *",
-            (remote, onsite, contract_id),
+            (remote, office, onsite, contract_id),
             f"contract {contract_id} not found",
         )
         return c.contract(row)

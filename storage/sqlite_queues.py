@@ -59,6 +59,11 @@ RETURNING *
 """
 
 
+def prune_limit(limit: int | None) -> int:
+    """A prune's LIMIT: positive, or -1 (SQLite's "no limit") for None."""
+    return -1 if limit is None else positive_int(limit, "limit")
+
+
 def lease_until(now: datetime, lease: float) -> str:
     """The text of now + lease seconds; refuses a lease that is not positive."""
     if lease <= 0:
@@ -135,9 +140,13 @@ class QueueRepo(TxBase):
         )
         return bool(rows)
 
-    async def prune_processed(self, before: datetime) -> int:
+    async def prune_processed(self, before: datetime, limit: int | None = None) -> int:
         """Args: bound. Returns: how many remembered keys older than it were forgotten."""
-        rows = await self._all("DELETE FROM processed_updates WHERE at < ? RETURNING 1", (c.ts(before),))
+        rows = await self._all(
+            "DELETE FROM processed_updates WHERE rowid IN"
+            " (SELECT rowid FROM processed_updates WHERE at < ? ORDER BY at LIMIT ?) RETURNING 1",
+            (c.ts(before), prune_limit(limit)),
+        )
         return len(rows)
 
     async def enqueue(
@@ -220,14 +229,17 @@ class QueueRepo(TxBase):
             (c.ts_opt(at),),
         )
 
-    async def mark_retry(self, message_id: int, available_at: datetime, error: str, *, counted: bool = True) -> None:
+    async def mark_retry(
+        self, message_id: int, available_at: datetime, error: str, *, counted: bool = True, reached: bool = True
+    ) -> None:
         """Args: id, next attempt time, error text, whether it was a failed attempt (a rate limit is a wait,
-        not a failure). Releases the lease."""
+        not a failure), whether this take may have reached the platform (False: it waited for its pacing turn
+        and gave the row back before any call, so the take is not counted in claims). Releases the lease."""
         await self._set_outbox(
             message_id,
             "UPDATE outbox SET status = 'pending', locked_by = NULL, locked_until = NULL,"
-            " available_at = ?, last_error = ?, attempts = attempts + ?",
-            (c.ts(available_at), error, 1 if counted else 0),
+            " available_at = ?, last_error = ?, attempts = attempts + ?, claims = MAX(0, claims - ?)",
+            (c.ts(available_at), error, 1 if counted else 0, 0 if reached else 1),
         )
 
     async def mark_dead(self, message_id: int, error: str) -> None:
@@ -255,11 +267,14 @@ class QueueRepo(TxBase):
         )
         return bool(rows)
 
-    async def prune_outbox(self, before: datetime) -> int:
-        """Delete sent and dead rows created before the bound (their dedupe keys are forgotten with them).
+    async def prune_outbox(self, before: datetime, limit: int | None = None) -> int:
+        """Delete sent rows created before the bound (their dedupe keys are forgotten with them), at most limit
+        of them, oldest first. Dead letters stay until someone retries them (`supportbot outbox retry`).
         Returns: how many rows were deleted."""
         rows = await self._all(
-            "DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < ? RETURNING id", (c.ts(before),)
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'sent'"
+            " AND created_at < ? ORDER BY id LIMIT ?) RETURNING id",
+            (c.ts(before), prune_limit(limit)),
         )
         return len(rows)
 
@@ -318,9 +333,12 @@ class QueueRepo(TxBase):
         if not rows:
             raise NotFound(f"timer {timer_id} not found")
 
-    async def prune_timers(self, before: datetime) -> int:
-        """Delete done and cancelled timers due before the bound. Returns: how many were deleted."""
+    async def prune_timers(self, before: datetime, limit: int | None = None) -> int:
+        """Delete done and cancelled timers due before the bound, at most limit of them, oldest first.
+        Returns: how many were deleted."""
         rows = await self._all(
-            "DELETE FROM timers WHERE status IN ('done', 'cancelled') AND due_at < ? RETURNING id", (c.ts(before),)
+            "DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE status IN ('done', 'cancelled')"
+            " AND due_at < ? ORDER BY due_at LIMIT ?) RETURNING id",
+            (c.ts(before), prune_limit(limit)),
         )
         return len(rows)

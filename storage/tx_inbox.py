@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from storage.records import InboxEntry, InboxStatus
+from storage.records import Backlog, InboxEntry, InboxStatus
 
 __all__ = ["InboxTx"]
 
@@ -56,8 +56,13 @@ class InboxTx(Protocol):
         """Returns: entries in those states, oldest first."""
         ...
 
-    async def prune_inbox(self, before: datetime) -> int:
-        """Forget finished entries (done, unparsed, failed) finished before the bound. Returns: how many."""
+    async def prune_inbox(self, before: datetime, limit: int | None = None) -> int:
+        """Forget handled entries (done) finished before the bound, at most limit of them (None: all); unparsed
+        and failed ones stay for a person. Returns: how many."""
+        ...
+
+    async def backlog(self) -> Backlog:
+        """Returns: how much work waits in the outbox and the inbox, and since when (health and metrics)."""
         ...
 
     async def release_leases(self, worker_prefix: str, keep_prefix: str) -> int:

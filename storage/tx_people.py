@@ -11,6 +11,7 @@ from storage.records import (
     Client,
     Contact,
     Contract,
+    ForgetResult,
     HoursEntry,
     Invite,
     Product,
@@ -72,6 +73,38 @@ class PeopleTx(Protocol):
         Returns: the updated Contact, or None when nobody is linked to that Telegram user."""
         ...
 
+    async def list_contacts(self, client_id: int | None = None) -> list[Contact]:
+        """Args: optional client filter. Returns: contacts by id (deactivated and forgotten ones too)."""
+        ...
+
+    async def update_contact(
+        self,
+        contact_id: int,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        acts_for_company: bool | None = None,
+    ) -> Contact:
+        """Change what is given (None: keep). acts_for_company: may act on all the company's tickets
+        (P-ESC-2, P-CLOSE-2). Returns: the updated Contact. Raises NotFound, InvalidValue (blank name, or a
+        forgotten contact: their data does not come back)."""
+        ...
+
+    async def deactivate_contact(self, contact_id: int) -> Contact:
+        """Stop a contact acting: inactive, no longer acting for the company, unlinked from their Telegram user
+        (free to be invited again as a new contact), whose drafts are deleted. Name and phone stay for the
+        history. Idempotent. Returns: the updated Contact. Raises NotFound."""
+        ...
+
+    async def forget_contact(self, contact_id: int, *, name: str, at: datetime) -> ForgetResult:
+        """Erase a person's data on request (LFPDPPP), all or nothing: the contact's name becomes `name`, its
+        phone, language and Telegram link go, it is deactivated and marked forgotten at `at` (the first time);
+        their Telegram user's drafts are deleted; the tickets they reported keep number, hours and audit but
+        lose their Telegram chat and stored secrets; where their Telegram id was kept (a redeemed invite, an
+        escalation they asked for) it is replaced too. Idempotent. Returns: what was touched.
+        Raises NotFound, InvalidValue (blank name)."""
+        ...
+
     # --- contracts, hours, products -------------------------------------------------------------------
     async def add_contract(
         self,
@@ -85,8 +118,10 @@ class PeopleTx(Protocol):
         onsite_minutes_total: int = 0,
         purchase_order: str | None = None,
         special_eol_support: bool = False,
+        office_minutes_total: int = 0,
     ) -> Contract:
-        """Args: contract data (hours in minutes). Returns: the Contract. Raises DuplicateError (number)."""
+        """Args: contract data (hours in minutes; on-site and in-office advice are two pools, R-POOLS).
+        Returns: the Contract. Raises DuplicateError (number)."""
         ...
 
     async def get_contract(self, contract_id: int) -> Contract | None:
@@ -118,8 +153,9 @@ class PeopleTx(Protocol):
         charged: bool,
         at: datetime,
     ) -> Contract:
-        """Append to the hours ledger; charged REMOTE minutes add to minutes_used, charged IN_OFFICE/ON_SITE
-        minutes to onsite_minutes_used (P-POL-6 counts them apart). Returns: the updated Contract."""
+        """Append to the hours ledger; charged REMOTE minutes add to minutes_used, charged IN_OFFICE minutes to
+        office_minutes_used and charged ON_SITE minutes to onsite_minutes_used (P-POL-6 counts them apart, R-POOLS:
+        two pools). Returns: the updated Contract."""
         ...
 
     async def list_hours(self, contract_id: int) -> list[HoursEntry]:

@@ -51,8 +51,9 @@ class QueueTx(Protocol):
         """Returns: True only the first time (source, key) is seen."""
         ...
 
-    async def prune_processed(self, before: datetime) -> int:
-        """Args: bound. Returns: how many remembered keys older than it were forgotten."""
+    async def prune_processed(self, before: datetime, limit: int | None = None) -> int:
+        """Args: bound; limit: at most this many (None: all). Returns: how many remembered keys older than it
+        were forgotten."""
         ...
 
     # --- outbox and timers ----------------------------------------------------------------------------
@@ -95,9 +96,12 @@ class QueueTx(Protocol):
         """Args: id, when the platform accepted it. Marks the row delivered."""
         ...
 
-    async def mark_retry(self, message_id: int, available_at: datetime, error: str, *, counted: bool = True) -> None:
+    async def mark_retry(
+        self, message_id: int, available_at: datetime, error: str, *, counted: bool = True, reached: bool = True
+    ) -> None:
         """Args: id, next attempt time, error text, whether it was a failed attempt (a rate limit is a wait,
-        not a failure). Releases the lease."""
+        not a failure), whether this take may have reached the platform (False: it waited for its pacing turn
+        and gave the row back before any call, so the take is not counted in claims). Releases the lease."""
         ...
 
     async def list_outbox(self, status: OutboxStatus, limit: int = 100) -> list[OutboxMessage]:
@@ -112,8 +116,9 @@ class QueueTx(Protocol):
         """Args: id, error text. Gives up on the row (it stops blocking its ordering key)."""
         ...
 
-    async def prune_outbox(self, before: datetime) -> int:
-        """Delete sent and dead rows created before the bound (their dedupe keys are forgotten with them).
+    async def prune_outbox(self, before: datetime, limit: int | None = None) -> int:
+        """Delete sent rows created before the bound (dead letters stay for `outbox retry`; dedupe keys go too), at
+        most limit of them (None: all; a big prune then takes several short transactions).
         Returns: how many rows were deleted."""
         ...
 
@@ -145,6 +150,7 @@ class QueueTx(Protocol):
         """Args: id. Marks the timer done."""
         ...
 
-    async def prune_timers(self, before: datetime) -> int:
-        """Delete done and cancelled timers due before the bound. Returns: how many were deleted."""
+    async def prune_timers(self, before: datetime, limit: int | None = None) -> int:
+        """Delete done and cancelled timers due before the bound, at most limit of them (None: all).
+        Returns: how many were deleted."""
         ...

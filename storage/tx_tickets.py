@@ -57,6 +57,11 @@ class TicketTx(Protocol):
         Returns: matching tickets by opened_at then id (or newest first)."""
         ...
 
+    async def list_purchase_order_tickets(self, client_id: int) -> list[Ticket]:
+        """R-EVENT: the client's tickets that took a per-event contract's purchase order (each order and each
+        per-event contract is taken by one ticket at most). Returns: them by id."""
+        ...
+
     async def has_unrecorded_card(self, channel: str) -> bool:
         """Whether a ticket routed to channel has a card whose place (ts) is not recorded yet."""
         ...
@@ -160,6 +165,11 @@ class TicketTx(Protocol):
         """Args: ticket (on close). Returns: how many rows were erased."""
         ...
 
+    async def list_credential_tokens(self) -> list[tuple[int, str]]:
+        """Every stored credential as (id, ciphertext), never decrypted (`keys check`, the start-up check for a
+        lost key file). Returns: oldest first."""
+        ...
+
     async def append_audit(
         self,
         ticket_id: int | None,
@@ -175,4 +185,10 @@ class TicketTx(Protocol):
 
     async def list_audit(self, ticket_id: int) -> list[AuditEvent]:
         """Args: ticket. Returns: its events in append order."""
+        ...
+
+    async def audit_since(self, after_id: int, actions: Collection[str], limit: int = 1000) -> list[AuditEvent]:
+        """The log read forward, a page at a time (the metrics count from it): events with an id above
+        after_id whose action is one of actions, of every ticket and none. Returns: at most limit, in
+        append order (ids only grow, in commit order)."""
         ...

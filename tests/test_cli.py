@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -27,6 +29,10 @@ def _workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
+    # The command speaks Spanish unless LANG says English; these tests read its English sentences.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     return tmp_path
 
 
@@ -339,8 +345,11 @@ async def test_tickets_list_and_show_with_the_audit_trail(capsys: pytest.Capture
     assert "ticket:      SOP-2026-000001  [new]  level 1" in out
     assert "client:      Comercializadora del Valle" in out
     trail = out.split("audit trail:\n")[1].splitlines()
-    assert [line.split()[1:3] for line in trail] == [["client:5550001", "opened"], ["agent:U0MARCO", "claimed"]]
-    assert trail[1].endswith("met=True") and trail[0].startswith("  2026-11-24T10:15:00-06:00")
+    # Readable lines: when (in TIMEZONE, no microseconds), who, what.
+    assert trail == [
+        "  2026-11-24 10:15  5550001  opened the ticket (severity ?, by telegram)",
+        "  2026-11-24 10:15  U0MARCO  took the ticket",
+    ]
 
 
 async def test_outbox_dead_letters_are_listed_and_sent_again(
@@ -417,3 +426,206 @@ async def test_inbox_failed_events_are_listed_without_their_content(
     assert str(entry) in out.splitlines()[1].split()[0]
     code, out, _ = await _async_main(capsys, "inbox", "list")
     assert (code, out) == (0, "nothing waiting to be handled\n")
+
+
+# --- contacts: who may act for the company (P-ESC-2, P-CLOSE-2), deactivation, erasure (LFPDPPP) -----------
+_AT = datetime(2026, 11, 24, 16, 15, tzinfo=UTC)
+
+
+async def _people(capsys: pytest.CaptureFixture[str], workdir: Path) -> tuple[SqliteStore, str]:
+    """Two clients; Laura (Telegram 5550001) and Kevin of the first, Jorge of the second. Returns: an open
+    store on the command's database (close it before running a command) and Laura's ticket number."""
+    from bot.domain.types import ServiceArea, Severity
+    from storage.records import CredentialKind, NewTicket
+
+    assert (await _async_main(capsys, "keys", "generate"))[0] == 0
+    keys = read_key_file(workdir / "var" / "secrets.key")
+    store = await SqliteStore.open(workdir / "var" / "supportbot.db", SecretBox(keys))
+    async with store.transaction() as tx:
+        client = await tx.add_client("Comercializadora del Valle", at=_AT)
+        other = await tx.add_client("Ferretería del Norte", at=_AT)
+        laura = await tx.add_contact(
+            client.id, "Laura Pérez", phone="+52 222 123 4567", telegram_user_id=5550001, at=_AT
+        )
+        await tx.add_contact(client.id, "Kevin Smith", language="en", telegram_user_id=5550002, at=_AT)
+        await tx.add_contact(other.id, "Jorge Treviño", at=_AT)
+        ticket = await tx.create_ticket(
+            NewTicket(client.id, laura.id, ServiceArea.FIREWALL, Severity.HIGH, "Sin internet", _AT,
+                      telegram_chat_id=5550001, slack_channel="C0SOPORTE")
+        )  # fmt: skip
+        await tx.put_credential(ticket.id, CredentialKind.TEAMVIEWER_PASSWORD, "tv", "k9#Lm2", at=_AT)
+        await tx.save_draft(5550001, user_id=5550001, step="severity", data={"kind": "intake"}, language="es", at=_AT)
+        await tx.append_audit(ticket.id, at=_AT, actor_kind="client", actor_id="5550001", action="opened")
+    await store.close()
+    return store, ticket.number
+
+
+async def _read(workdir: Path, what: Any) -> Any:
+    """Run `what(tx)` against the command's database and return its result."""
+    keys = read_key_file(workdir / "var" / "secrets.key")
+    store = await SqliteStore.open(workdir / "var" / "supportbot.db", SecretBox(keys))
+    try:
+        async with store.transaction() as tx:
+            return await what(tx)
+    finally:
+        await store.close()
+
+
+def _audit_rows(workdir: Path, action: str) -> list[tuple[str, dict[str, Any]]]:
+    """(actor, data) of every audit row with that action, tied to a ticket or not."""
+    with sqlite3.connect(workdir / "var" / "supportbot.db") as conn:
+        rows = conn.execute(
+            "SELECT actor_kind || ':' || actor_id, data FROM audit_log WHERE action = ? ORDER BY id", (action,)
+        ).fetchall()
+    conn.close()
+    return [(actor, json.loads(data)) for actor, data in rows]
+
+
+async def test_contacts_list_and_show(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    await _people(capsys, _workdir)
+    code, out, _ = await _async_main(capsys, "contacts", "list")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["ID", "CLIENT", "NAME"] and len(lines) == 4
+    assert "Laura Pérez" in lines[1] and "5550001" in lines[1] and lines[1].split()[-2:] == ["no", "active"]
+    code, out, _ = await _async_main(capsys, "contacts", "list", "--client", "2")
+    assert code == 0 and "Jorge Treviño" in out and "Laura" not in out
+    code, out, _ = await _async_main(capsys, "contacts", "list", "--client", "1", "--json")
+    rows = json.loads(out)
+    assert [r["name"] for r in rows] == ["Laura Pérez", "Kevin Smith"]
+    assert rows[0] == {
+        "id": 1,
+        "client_id": 1,
+        "name": "Laura Pérez",
+        "phone": "+52 222 123 4567",
+        "language": "es",
+        "telegram_user_id": 5550001,
+        "acts_for_company": False,
+        "active": True,
+        "forgotten_at": None,
+        "created_at": "2026-11-24T16:15:00+00:00",
+    }
+    code, out, _ = await _async_main(capsys, "contacts", "show", "1")
+    assert code == 0
+    assert "contact:          1  Laura Pérez" in out and "client:           1  Comercializadora del Valle" in out
+    assert "acts for company: no" in out and "status:           active" in out
+    assert "tickets:          1 reported, 1 open" in out
+    code, out, err = await _async_main(capsys, "contacts", "show", "9")
+    assert (code, out) == (1, "")
+    assert err == "supportbot contacts: no contact with id 9 (see `supportbot contacts list`)\n"
+    code, out, err = await _async_main(capsys, "contacts", "list", "--client", "9")
+    assert code == 1 and err == "supportbot contacts: no client with id 9 (see `supportbot clients list`)\n"
+
+
+async def test_contacts_edit_names_who_acts_for_the_company(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    """P-ESC-2, P-CLOSE-2: the company names a contact who may escalate, reopen and rate all its tickets."""
+    await _people(capsys, _workdir)
+    code, out, _ = await _async_main(capsys, "contacts", "edit", "2", "--acts-for-company", "yes")
+    assert (code, out) == (0, "contact 2: Kevin Smith of client 1, acts for the company: yes\n")
+    code, out, _ = await _async_main(capsys, "contacts", "edit", "2", "--name", "Kevin J. Smith", "--phone", "222 1")
+    assert (code, out) == (0, "contact 2: Kevin J. Smith of client 1, acts for the company: yes\n")
+    code, out, _ = await _async_main(capsys, "contacts", "edit", "2", "--acts-for-company", "no")
+    assert out.endswith("acts for the company: no\n")
+
+    async def check(tx: Any) -> Any:
+        return await tx.get_contact(2)
+
+    contact = await _read(_workdir, check)
+    assert contact.name == "Kevin J. Smith" and contact.phone == "222 1" and contact.acts_for_company is False
+    # The audit says what changed, never the personal data itself (it outlives an erasure).
+    edits = _audit_rows(_workdir, "contact_edited")
+    assert [data for _, data in edits] == [
+        {"contact_id": 2, "fields": ["acts_for_company"], "acts_for_company": True},
+        {"contact_id": 2, "fields": ["name", "phone"]},
+        {"contact_id": 2, "fields": ["acts_for_company"], "acts_for_company": False},
+    ]
+    assert all(actor == "cli:cli" and "Kevin" not in str(data) for actor, data in edits)
+    code, out, err = await _async_main(capsys, "contacts", "edit", "2")
+    assert (code, out) == (1, "")
+    assert err == "supportbot contacts: nothing to change: give --name, --phone or --acts-for-company\n"
+    code, _, err = await _async_main(capsys, "contacts", "edit", "9", "--name", "X")
+    assert code == 1 and "no contact with id 9" in err and err.count("\n") == 1
+    code, _, err = await _async_main(capsys, "contacts", "edit", "2", "--name", "  ")
+    assert code == 1 and err.count("\n") == 1
+    with pytest.raises(SystemExit) as info:
+        main(["contacts", "edit", "2", "--acts-for-company", "maybe"])
+    assert info.value.code == 2 and "invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+async def test_contacts_deactivate(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    await _people(capsys, _workdir)
+    code, out, _ = await _async_main(capsys, "contacts", "deactivate", "2")
+    assert (code, out) == (0, "contact 2: Kevin Smith of client 1 deactivated: unlinked from Telegram\n")
+    code, out, _ = await _async_main(capsys, "contacts", "show", "2")
+    assert "status:           deactivated" in out and "telegram:         not linked" in out
+    code, out, err = await _async_main(capsys, "contacts", "deactivate", "2")
+    assert (code, out, err) == (1, "", "supportbot contacts: contact 2 is deactivated already\n")
+    code, _, err = await _async_main(capsys, "contacts", "edit", "2", "--acts-for-company", "yes")
+    assert (code, err) == (1, "supportbot contacts: contact 2 is deactivated: it cannot act for the company\n")
+    code, _, err = await _async_main(capsys, "contacts", "deactivate", "9")
+    assert code == 1 and "no contact with id 9" in err
+    [(actor, data)] = _audit_rows(_workdir, "contact_deactivated")
+    assert actor == "cli:cli" and data == {"contact_id": 2, "drafts_deleted": 0}
+
+
+async def test_contacts_forget_erases_the_person_and_keeps_the_ticket(
+    capsys: pytest.CaptureFixture[str], _workdir: Path
+) -> None:
+    """LFPDPPP: name, phone, Telegram id, the draft and the stored secrets go; the ticket, its number and the
+    audit trail stay, the person shown as "contacto eliminado"."""
+    _, number = await _people(capsys, _workdir)
+    code, out, err = await _async_main(capsys, "contacts", "forget", "1")
+    assert (code, err) == (0, "")
+    assert out == (
+        "contact 1 forgotten: name, phone and Telegram id erased, 1 draft and 1 stored secret deleted;"
+        " 1 ticket, its hours and the audit trail kept\n"
+    )
+
+    async def check(tx: Any) -> Any:
+        ticket = await tx.get_ticket_by_number(number)
+        return (
+            await tx.get_contact(1),
+            ticket,
+            await tx.get_credentials(ticket.id),
+            await tx.get_draft(5550001),
+            await tx.list_audit(ticket.id),
+            await tx.list_outbox(OutboxStatus.PENDING),
+        )
+
+    from storage.records import OutboxStatus
+
+    contact, ticket, secrets, draft, audit, outbox = await _read(_workdir, check)
+    assert (contact.name, contact.phone, contact.telegram_user_id) == ("contacto eliminado", "", None)
+    assert contact.forgotten_at is not None and not contact.active
+    assert ticket.number == number and ticket.contact_id == 1 and ticket.telegram_chat_id is None
+    assert secrets == [] and draft is None
+    assert [(e.actor_kind, e.action) for e in audit] == [("client", "opened"), ("cli", "contact_forgotten")]
+    assert "Laura" not in str(audit[-1].data) and "5550001" not in str(audit[-1].data)
+    assert [data for _, data in _audit_rows(_workdir, "contact_forgotten")] == [
+        {"contact_id": 1},
+        {"contact_id": 1, "client_id": 1, "tickets": 1, "credentials_erased": 1, "drafts_deleted": 1},
+    ]
+    # The consultants of the still-open ticket learn that replies no longer reach the person.
+    [note] = [m for m in outbox if m.kind == "thread"]
+    assert note.payload["ticket_id"] == ticket.id and "contacto eliminado" in note.payload["text"]
+
+    code, out, _ = await _async_main(capsys, "tickets", "show", number)
+    assert "contact:     contacto eliminado" in out and "Laura" not in out
+    trail = out.split("audit trail:\n")[1].splitlines()
+    assert trail[0].split("  ")[2] == "contacto eliminado" and "5550001" not in out
+    code, out, _ = await _async_main(capsys, "contacts", "list")
+    assert "contacto eliminado" in out and "Laura" not in out and "forgotten" in out
+
+    code, out, err = await _async_main(capsys, "contacts", "forget", "1")
+    assert (code, out) == (1, "") and err.startswith("supportbot contacts: contact 1 was forgotten on ")
+    assert err.count("\n") == 1
+    code, _, err = await _async_main(capsys, "contacts", "edit", "1", "--name", "Laura")
+    assert code == 1 and "was forgotten" in err
+    code, _, err = await _async_main(capsys, "contacts", "forget", "9")
+    assert code == 1 and "no contact with id 9" in err
+
+
+async def test_tickets_show_names_the_reporting_contact(capsys: pytest.CaptureFixture[str], _workdir: Path) -> None:
+    _, number = await _people(capsys, _workdir)
+    code, out, _ = await _async_main(capsys, "tickets", "show", number)
+    assert code == 0 and "contact:     Laura Pérez" in out
+    assert out.split("audit trail:\n")[1].split("  ")[2] == "Laura Pérez"  # who, by name

@@ -134,13 +134,15 @@ def test_relative_day_in_words(cat: Catalogue) -> None:
 @pytest.mark.parametrize(
     ("typed", "es"),
     [
-        ("desde hoy a las 9", "hoy, martes 24 de noviembre, 09:00"),  # the CONVERSATION.md confirmation
+        ("desde hoy a las 9", "hoy, martes 24 de noviembre, a las 09:00"),  # the CONVERSATION.md confirmation
         ("ayer", "ayer, lunes 23 de noviembre"),  # a date: no hour the client did not say
-        ("el 20 de noviembre", "viernes 20 de noviembre"),
+        ("el 20 de noviembre", "el viernes 20 de noviembre"),
         ("anoche", "anoche (lunes 23 de noviembre)"),
         ("esta mañana", "hoy, martes 24 de noviembre, en la mañana"),
-        ("hace 2 horas", "hoy, martes 24 de noviembre, 08:15"),
-        ("ayer a las 5", "ayer, lunes 23 de noviembre, 17:00"),
+        ("hace 2 horas", "hoy, martes 24 de noviembre, a las 08:15"),
+        ("ayer a las 5", "ayer, lunes 23 de noviembre, a las 17:00"),
+        ("el lunes 16 de noviembre a las 17:00", "el lunes 16 de noviembre a las 17:00"),
+        ("hoy a la 1 de la mañana", "hoy, martes 24 de noviembre, a la 01:00"),
     ],
 )
 def test_p_in_2_since_confirmation_keeps_the_precision(cat: Catalogue, typed: str, es: str) -> None:
@@ -155,7 +157,7 @@ def test_since_in_words_english(cat: Catalogue) -> None:
     result = SinceResult(datetime(2026, 11, 23, 12, 0, tzinfo=MX), Precision.PART_OF_DAY, "x", DayPart.AFTERNOON)
     assert since_in_words(result, NOW, "en", MX, catalogue=cat) == "yesterday, Monday, November 23, in the afternoon"
     minute = SinceResult(datetime(2026, 11, 24, 9, 30, tzinfo=MX), Precision.MINUTE, "x")
-    assert since_in_words(minute, NOW, "en", MX, catalogue=cat) == "today, Tuesday, November 24, 09:30"
+    assert since_in_words(minute, NOW, "en", MX, catalogue=cat) == "today, Tuesday, November 24, at 09:30"
 
 
 @pytest.mark.parametrize(

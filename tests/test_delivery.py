@@ -257,6 +257,7 @@ async def test_a_deferred_row_goes_back_without_an_attempt(store: Store) -> None
     async with store.transaction() as tx:
         second = await tx.get_outbox(2)
     assert second is not None and second.status is OutboxStatus.PENDING and second.attempts == 0
+    assert second.claims == 0  # given back before any call: its next take is not "tried before"
     assert second.available_at > T0 + timedelta(seconds=50)
     assert d.counts["deferred"] == 1
 

@@ -6,6 +6,8 @@ import html
 import json
 import logging
 import re
+import string
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -177,8 +179,47 @@ def test_safe_values_are_inserted_as_they_are(cat: Catalogue) -> None:
 
 def test_plain_does_not_escape(cat: Catalogue) -> None:
     assert cat.plain("es", "contact.invite_accepted", name="A & B", client="C") == (
-        "¡Listo, A & B! Ya estás registrado como contacto de C."
+        "¡Listo, A & B! Ya quedó tu registro como contacto de C."
     )
+
+
+def _filled(cat: Catalogue, lang: str, key: str, number: object) -> str:
+    """The text with every placeholder given `number` (an int where the template asks a format spec)."""
+    params: dict[str, object] = {}
+    for _literal, name, spec, _conv in string.Formatter().parse(cat.template(lang, key)):
+        if name:
+            params[name] = 2 if spec else number
+    return cat.plain(lang, key, **params)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("number", ["2.0000", "1.5000", "0.2500"])
+def test_no_text_prints_a_decimal_with_trailing_zeros(cat: Catalogue, lang: str, number: str) -> None:
+    """Hours are kept to 0.0001 (Decimal): a text that showed them as they are said "1.5000" and "2.0000"."""
+    wanted = {"2.0000": "2", "1.5000": "1.5", "0.2500": "0.25"}[number]
+    for key in cat.keys(lang):
+        if placeholders(cat.template(lang, key)):
+            assert number not in _filled(cat, lang, key, Decimal(number)), key
+    assert cat.plain(lang, "desk.hours.item", kind="x", hours=Decimal(number)).endswith(f" {wanted} h")
+
+
+QUOTES = {"es": (("«", "»"), ("“", "”")), "en": (("“", "”"), ("‘", "’"))}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_quote_marks_fit_the_language_and_come_in_pairs(cat: Catalogue, lang: str) -> None:
+    """Spanish quotes with « » (or “ ”), English with “ ” (or ‘ ’): «» in an English text is a slip, and so
+    is a straight " used as a quote in either."""
+    allowed = {mark for pair in QUOTES[lang] for mark in pair}
+    foreign = set("«»“”‘’„") - allowed
+    for key in cat.keys(lang):
+        text = cat.template(lang, key)
+        assert not foreign & set(text), (key, text)
+        assert '"' not in re.sub(r"<[^>]*>", "", text), (key, text)
+        for opening, closing in QUOTES[lang]:
+            if opening == "‘":
+                continue  # ’ is also the English apostrophe
+            assert text.count(opening) == text.count(closing), (key, text)
 
 
 def test_numbers_keep_their_format_spec(cat: Catalogue) -> None:
@@ -345,6 +386,7 @@ def test_public_surface() -> None:
         "MissingKeyError",
         "MissingParamError",
         "Safe",
+        "decimal_text",
         "escape_html",
         "language_for",
         "placeholders",

@@ -96,3 +96,47 @@ async def test_a_short_wait_is_waited_and_lanes_are_serialised() -> None:
     for (_, end), (start, _) in itertools.pairwise(marks):
         assert start - end >= 0.19
     assert pacer.waits >= 2
+
+
+async def test_the_total_wait_is_bounded_by_hold_even_while_a_call_is_in_flight() -> None:
+    """Real time. A turn used to wait on for as long as other calls kept the lane in flight (waiters are not
+    served in order either), while the caller held a leased row: past the lease the row was taken again and
+    sent twice. The whole wait is bounded by `hold`, then the row is given back (Deferred)."""
+    pacer = Pacer(lambda key: Limit(1, 0.05))
+    loop = asyncio.get_running_loop()
+    in_flight = asyncio.Event()
+
+    async def long_call() -> None:
+        async with pacer.turn(["slack:post:C1"], hold=5):
+            in_flight.set()
+            await asyncio.sleep(0.6)
+
+    other = asyncio.create_task(long_call())
+    await in_flight.wait()
+    started = loop.time()
+    with pytest.raises(Deferred) as caught:
+        async with pacer.turn(["slack:post:C1"], hold=0.2):
+            raise AssertionError("a deferred call must not run")
+    waited = loop.time() - started
+    await other
+    assert 0.15 < waited < 0.4, f"waited {waited:.2f} s with hold=0.2"
+    assert caught.value.lane == "slack:post:C1" and 0 < caught.value.seconds <= 0.2
+
+
+async def test_a_lane_whose_next_turn_is_awaited_is_left_alone_by_the_claim() -> None:
+    """Real time. While a caller waits for a 1-a-second lane's next turn, the dispatcher takes no more of its
+    rows: they would only wait too, and be given back."""
+    pacer = Pacer(lambda key: Limit(1, 0.3))
+    async with pacer.turn(["slack:post:C1"], hold=1):
+        pass
+    assert pacer.busy_lanes(longer_than=1) == set()  # the next turn is 0.3 s away: worth taking a row for
+    waiter = asyncio.create_task(_take_turn(pacer, "slack:post:C1"))
+    await asyncio.sleep(0.05)
+    assert pacer.busy_lanes(longer_than=1) == {"slack:post:C1"}
+    await waiter
+    assert pacer.busy_lanes(longer_than=1) == set()
+
+
+async def _take_turn(pacer: Pacer, key: str) -> None:
+    async with pacer.turn([key], hold=1):
+        pass

@@ -80,6 +80,13 @@ def test_policy_defaults() -> None:
             "setting TELEGRAM_WEBHOOK_SECRET: expected 1-256 characters",
         ),
         ("LOG_LEVEL", "LOUD", "setting LOG_LEVEL (got 'LOUD'): expected one of DEBUG"),
+        ("LOG_FORMAT", "xml", "setting LOG_FORMAT (got 'xml'): expected text or json"),
+        (
+            "RETENTION_DAYS_INBOX",
+            "0",
+            "setting RETENTION_DAYS_INBOX (got '0'): expected a number greater than or equal to 1",
+        ),
+        ("RETENTION_DAYS_OUTBOX", "a month", "setting RETENTION_DAYS_OUTBOX (got 'a month'): expected"),
     ],
 )
 def test_bad_value_is_one_line_naming_the_setting(
@@ -91,6 +98,14 @@ def test_bad_value_is_one_line_naming_the_setting(
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(expect), message
+
+
+def test_retention_and_log_format_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert (s.retention_days_inbox, s.retention_days_outbox, s.retention_days_timers) == (14, 30, 30)
+    assert s.log_format == "text"
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert load_settings().log_format == "json"
 
 
 def test_secret_values_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:

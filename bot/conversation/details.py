@@ -19,10 +19,12 @@ from bot.conversation.model import (
     Step,
     Text,
 )
-from bot.conversation.moves import Bad, Handler, Result, choice_of, go, text_of
+from bot.conversation.moves import Bad, Handler, Result, choice_of, go, refusal_msg, refused, text_of
 from bot.conversation.prompts import prompt
+from bot.domain.contracts import purchase_order_key
+from bot.domain.entitlement import decide_entitlement
 from bot.domain.remote_access import normalize_teamviewer_id
-from bot.domain.since import parse_since
+from bot.domain.since import parse_since, says_future
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
@@ -60,7 +62,8 @@ def since(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
         return Bad(Msg("bad_input.expected_text"))
     understood = parse_since(text, ctx.now, ctx.tz)
     if understood is None:
-        return Bad(Msg("intake.since.not_understood"))
+        # "mañana" is understood, but a problem cannot start in the future: say that, not "I did not understand".
+        return Bad(Msg("intake.since.future" if says_future(text, ctx.now, ctx.tz) else "intake.since.not_understood"))
     return go(
         state,
         ctx,
@@ -134,21 +137,26 @@ def tv_id(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
     return go(state, ctx, Step.TV_PASSWORD, teamviewer_id=tv_id)
 
 
-def _stored(state: IntakeState, event: Input, ctx: IntakeContext, target: Step, field: str) -> Result | Bad:
+def _stored(
+    state: IntakeState, event: Input, ctx: IntakeContext, target: Step, field: str, *, remote: bool = False
+) -> Result | Bad:
     if not isinstance(event, Secret):
         return Bad(Msg("bad_input.expected_text"))
     if event.empty:
         return Bad(Msg("intake.access.password_empty"))
-    # P-IN-3: the message is deleted once stored encrypted; P-IN-4: do not use the machine meanwhile.
+    # P-IN-3: the message is deleted once stored encrypted; P-IN-4: do not use the machine meanwhile, said
+    # once, with the remote-access password (the equipment's own password is no second remote session).
     # The notice heads the next question's message: one message less for the client to read.
-    notice = [Msg("intake.access.stored_and_deleted"), Msg("intake.access.do_not_use")]
+    notice = [Msg("intake.access.stored_and_deleted")]
+    if remote:
+        notice.append(Msg("intake.access.do_not_use"))
     moved, replies = go(state, ctx, target, notice, **{field: event.token})
     return moved, [Delete(event.message_id), *replies]
 
 
 def tv_password(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
     """Step 6: the TeamViewer password, kept encrypted, its message deleted (P-IN-3/4)."""
-    return _stored(state, event, ctx, Step.EQUIPMENT_QUESTION, "tv_password")
+    return _stored(state, event, ctx, Step.EQUIPMENT_QUESTION, "tv_password", remote=True)
 
 
 def equipment_question(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
@@ -188,12 +196,30 @@ def onsite_rules(state: IntakeState, event: Input, ctx: IntakeContext) -> Result
     return go(state, ctx, Step.SUMMARY, notes, onsite_rules=text[:1000])
 
 
+def _event_taken(state: IntakeState, ctx: IntakeContext) -> Result | None:
+    """R-EVENT: between the purchase order and the confirmation, another report (a colleague's) may have taken
+    the per-event contract or used the same order: checked again, so no second ticket is opened."""
+    if not state.charged or state.purchase_order is None or ctx.contract is None:
+        return None
+    decision = decide_entitlement(
+        ctx.contract, None, ctx.today, fails_documented_spec=False, purchase_order=state.purchase_order,
+        rules=ctx.tiers,
+    )  # fmt: skip
+    if not decision.allowed and decision.reason is not None:
+        return refused(state, decision.reason.value, [refusal_msg(decision.reason, ctx)])
+    used_by = ctx.used_purchase_orders.get(purchase_order_key(state.purchase_order))
+    if used_by is None:
+        return None
+    said = Msg("contract.purchase_order_used", {"purchase_order": state.purchase_order, "ticket": used_by})
+    return refused(state, "purchase_order_used", [said])
+
+
 def summary(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
     """Step 7: confirm, or edit one section and come back here."""
     action = choice_of(event)
     trail = (*state.trail, Step.SUMMARY.value)
     if action == p.OK:
-        return state.with_(status=Status.CONFIRMED, seq=state.seq + 1), []
+        return _event_taken(state, ctx) or (state.with_(status=Status.CONFIRMED, seq=state.seq + 1), [])
     edits = {p.EDIT_SERVICE: Step.AREA, p.EDIT_DESCRIPTION: Step.DESCRIPTION, p.EDIT_ACCESS: Step.ACCESS}
     if action in edits:
         target = edits[action]

@@ -22,9 +22,10 @@ from bot.conversation.model import (
     Step,
     Text,
 )
-from bot.conversation.moves import Bad, Handler, Result, choice_of, go, refusal_msg, text_of
+from bot.conversation.moves import Bad, Handler, Result, choice_of, go, refusal_msg, refused, text_of
 from bot.conversation.prompts import prompt
-from bot.domain.entitlement import RefusalReason, decide_entitlement
+from bot.domain.contracts import purchase_order_key
+from bot.domain.entitlement import RefusalReason, decide_entitlement, warranty_candidates
 from bot.domain.scope import check_scope
 from bot.domain.types import ExcludedTopic, ServiceArea
 
@@ -43,6 +44,7 @@ _BUTTON_STEPS = frozenset(
         Step.TRIAGE_DOCUMENTED,
         Step.TRIAGE_REACH,
         Step.TRIAGE_BUSINESS,
+        Step.TRIAGE_CAUSE,
         Step.ACCESS,
         Step.EQUIPMENT_QUESTION,
         Step.SUMMARY,
@@ -52,7 +54,8 @@ _BUTTON_STEPS = frozenset(
 
 # --- starting -----------------------------------------------------------------------------------
 def start(ctx: IntakeContext) -> Result:
-    """A new intake: the contract is checked before any question (P-POL-2/3/7, P-POL-1)."""
+    """A new intake: the contract is checked before any question (P-POL-2/3/7, P-POL-1, R-EVENT). Without an
+    open contract route, a client with a product in warranty still takes the free route (R-WARRANTY)."""
     state = IntakeState()
     decision = decide_entitlement(
         ctx.contract, None, ctx.today, fails_documented_spec=False, purchase_order=None, rules=ctx.tiers
@@ -63,8 +66,12 @@ def start(ctx: IntakeContext) -> Result:
         state = state.with_(step=Step.PURCHASE_ORDER)
         return state, [prompt(state, ctx)]
     if not decision.allowed and decision.reason is not None:
-        refused = state.with_(status=Status.REFUSED, refusal=decision.reason.value)
-        return refused, [Reply((refusal_msg(decision.reason, ctx),))]
+        if warranty_candidates((o.product for o in ctx.products), ctx.today):
+            # R-WARRANTY: "Soporte Técnico gratuito ... y Soporte Técnico que derive de ... las pólizas".
+            state = state.with_(warranty_only=True, contract_refusal=decision.reason.value)
+            ask = prompt(state, ctx)
+            return state, [Reply((Msg("intake.warranty.only"), *ask.lines), ask.buttons)]
+        return refused(state, decision.reason.value, [refusal_msg(decision.reason, ctx)])
     return state, [prompt(state, ctx)]
 
 
@@ -119,11 +126,16 @@ def _back(state: IntakeState, ctx: IntakeContext) -> Result:
 def _purchase_order(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
     """P-POL-1: the per-event purchase order, checked against the one on file."""
     text = text_of(event)
-    if text is None or not _PURCHASE_ORDER.match(text):
+    if text is None:
         return Bad(Msg("bad_input.expected_text"))
+    if not _PURCHASE_ORDER.match(text):
+        return Bad(Msg("contract.purchase_order_format"))  # it was text: say what a purchase order looks like
     on_file = ctx.contract.purchase_order if ctx.contract is not None else None
-    if on_file and on_file.strip().casefold() != text.casefold():
+    if on_file and purchase_order_key(on_file) != purchase_order_key(text):
         return Bad(Msg("contract.purchase_order_invalid"))
+    used_by = ctx.used_purchase_orders.get(purchase_order_key(text))
+    if used_by is not None:  # R-EVENT: an order covers one ticket, never a second
+        return Bad(Msg("contract.purchase_order_used", {"purchase_order": text, "ticket": used_by}))
     return go(state, ctx, Step.AREA, purchase_order=text)
 
 
@@ -137,10 +149,11 @@ def _area(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
         return Bad(Msg("bad_input.expected_choice"))
     decision = check_scope(ServiceArea(area))  # P-SCOPE-1
     if not decision.covered:
-        return state.with_(status=Status.REFUSED, refusal="scope"), [
-            Reply((Msg("intake.excluded.explain.third_party"),))
-        ]
+        return refused(state, "scope", [Msg("intake.excluded.explain.third_party")], way_back=True)
     fresh = state.with_(area=area, product_id=None, product_name=None)
+    if state.warranty_only and not p.products_for(fresh, ctx):
+        # R-WARRANTY: without a contract, only a registered product in warranty is supported.
+        return _warranty_refused(state, ctx, Msg("intake.warranty.none_here"))
     target = Step.PRODUCT if p.products_for(fresh, ctx) else Step.PRODUCT_OTHER
     return go(fresh, ctx, target)
 
@@ -149,14 +162,14 @@ def _excluded(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | 
     """Step 1b (P-SCOPE-2): an excluded topic is explained with its alternative; no ticket."""
     action = choice_of(event) or ""
     if action == p.EXCLUDED_NONE:
-        done = state.with_(status=Status.REFUSED, refusal="none")
-        return done, [Reply((Msg("intake.excluded.none_reply"),))]
+        # The contact card is in the text already; the buttons make it no dead end.
+        return refused(state, "none", [Msg("intake.excluded.none_reply")], way_back=True, reach_us=False)
     topic = action.removeprefix("x.")
     if not action.startswith("x.") or topic not in ExcludedTopic.__members__.values():
         return Bad(Msg("bad_input.expected_choice"))
     decision = check_scope(ExcludedTopic(topic))  # P-SCOPE-2: explained, alternative named, no ticket
-    done = state.with_(status=Status.REFUSED, refusal=f"scope:{topic}", excluded=topic)
-    return done, [Reply((Msg(f"intake.excluded.explain.{decision.topic.value}"),))]
+    explain = Msg(f"intake.excluded.explain.{decision.topic.value}")
+    return refused(state, f"scope:{topic}", [explain], way_back=True, excluded=topic)
 
 
 def _product(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
@@ -165,7 +178,7 @@ def _product(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | B
     if action == p.PRODUCT_OTHER:
         return go(state, ctx, Step.PRODUCT_OTHER)
     chosen = next(
-        (o for o in ctx.products if action == f"p.{o.id}" and o.product.area.value == state.area),
+        (o for o in p.offered(state, ctx) if action == f"p.{o.id}" and o.product.area.value == state.area),
         None,
     )
     if chosen is None:
@@ -179,9 +192,16 @@ def _product(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | B
         rules=ctx.tiers,
     )
     if decision.reason is RefusalReason.DISCONTINUED_PRODUCT:  # P-POL-7
-        done = state.with_(status=Status.REFUSED, refusal=decision.reason.value, product_id=chosen.id)
-        return done, [Reply((Msg("contract.refused.discontinued", {"product": chosen.product.name}),))]
+        said = Msg("contract.refused.discontinued", {"product": chosen.product.name})
+        return refused(state, decision.reason.value, [said], way_back=True, product_id=chosen.id)
     return go(state, ctx, Step.TRIAGE_DOWN, product_id=chosen.id, product_name=chosen.product.name)
+
+
+def _warranty_refused(state: IntakeState, ctx: IntakeContext, why: Msg) -> Result:
+    """R-WARRANTY: the free route does not cover this report and the contract route is closed: why, and the
+    contract's own refusal (renewal, sales)."""
+    reason = RefusalReason(state.contract_refusal or RefusalReason.NO_CONTRACT.value)
+    return refused(state, reason.value, [why, refusal_msg(reason, ctx)], way_back=True)
 
 
 def _product_other(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
@@ -204,6 +224,7 @@ HANDLERS: dict[Step, Handler] = {
     Step.TRIAGE_DOCUMENTED: tr.triage_documented,
     Step.TRIAGE_REACH: tr.triage_reach,
     Step.TRIAGE_BUSINESS: tr.triage_business,
+    Step.TRIAGE_CAUSE: tr.triage_cause,
     Step.DESCRIPTION: d.description,
     Step.SINCE: d.since,
     Step.ATTACHMENTS: d.attachments,

@@ -29,6 +29,7 @@ class Step(StrEnum):
     TRIAGE_DOCUMENTED = "triage_documented"
     TRIAGE_REACH = "triage_reach"
     TRIAGE_BUSINESS = "triage_business"
+    TRIAGE_CAUSE = "triage_cause"  # R-WARRANTY: a product in warranty failing, or a change / a third party?
     DESCRIPTION = "description"  # P-IN-2
     SINCE = "since"
     ATTACHMENTS = "attachments"
@@ -53,7 +54,7 @@ class Status(StrEnum):
     ACTIVE = "active"
     CONFIRMED = "confirmed"  # the service opens the ticket
     CANCELLED = "cancelled"
-    REFUSED = "refused"  # no ticket: P-SCOPE-2 or P-POL-7 (the client was told why)
+    REFUSED = "refused"  # no ticket: P-POL-3, P-SCOPE-2, P-POL-7, R-EVENT (the client was told why, R-CONTACT)
 
 
 # --- what the client sends ----------------------------------------------------------------------
@@ -177,6 +178,8 @@ class IntakeContext:
     targets: Mapping[Severity, timedelta] = field(
         default_factory=lambda: {s: timedelta(hours=h) for s, h in DEFAULT_RESPONSE_HOURS.items()}
     )
+    # R-EVENT: the purchase orders the company already used (normalised key -> the ticket that used it).
+    used_purchase_orders: Mapping[str, str] = field(default_factory=dict)
     max_file_bytes: int = 20 * 1024 * 1024  # Telegram getFile limit (LIMITS.md)
     max_attachments: int = 10
     min_description_chars: int = 25
@@ -211,8 +214,12 @@ class IntakeState:
     business_system: str | None = None
     asked_kind: bool = False
     severity: int | None = None
-    charged: bool = True
+    cause: str | None = None  # R-WARRANTY: "product" | "change" | "unsure", asked only for a product in warranty
+    charged: bool = True  # False: the warranty route (P-POL-4), the ticket's warranty mark
     entitlement_rule: str | None = None
+    # R-WARRANTY: the contract route is closed (why: a RefusalReason value); only the free route is open.
+    warranty_only: bool = False
+    contract_refusal: str | None = None
     description: str = ""
     since_at: str | None = None
     since_precision: str | None = None

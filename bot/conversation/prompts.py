@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.conversation.model import Button, IntakeContext, IntakeState, Msg, Reply, Step
+from bot.conversation.model import Button, IntakeContext, IntakeState, Msg, ProductOption, Reply, Step
 from bot.domain.types import ExcludedTopic, ServiceArea
 
 # Button actions (the part of callback_data after "i:<seq>:"); short, so data stays far below 64 bytes.
@@ -23,6 +23,12 @@ RULES_NONE = "none"
 EDIT_SERVICE = "e.svc"
 EDIT_DESCRIPTION = "e.desc"
 EDIT_ACCESS = "e.acc"
+CAUSE_PRODUCT = "c.product"  # R-WARRANTY: nobody changed anything, the product failed
+CAUSE_CHANGE = "c.change"  # a change (the client's, a third party's) came first: not free
+CAUSE_UNSURE = "c.unsure"  # provisionally the product's; the consultant confirms at resolution
+# Buttons that end a refused report without a dead end; bot.services.identity routes them (never "i:" data).
+REPORT_AGAIN = "m:report"
+MENU_HOME = "m:menu"
 PRODUCT_LABEL_MAX = 60
 EXCERPT_CHARS = 160
 
@@ -62,11 +68,19 @@ def _ask(state: IntakeState, lines: Sequence[Msg], choices: Sequence[Button] = (
     return Reply(tuple(lines), (*_rows(choices, per_row), _nav(state)))
 
 
+def offered(state: IntakeState, ctx: IntakeContext) -> list[ProductOption]:
+    """The products the intake offers: all of the client's, or, on the warranty route alone (R-WARRANTY), only
+    those that may get free support (inside their warranty, not discontinued)."""
+    if not state.warranty_only:
+        return list(ctx.products)
+    return [o for o in ctx.products if o.product.in_warranty(ctx.today) and not o.product.discontinued]
+
+
 def products_for(state: IntakeState, ctx: IntakeContext) -> list[Button]:
     """The client's products of the chosen area, as buttons (names are literal labels)."""
     buttons = [
         Button(option.product.name[:PRODUCT_LABEL_MAX], data(state, f"p.{option.id}"))
-        for option in ctx.products
+        for option in offered(state, ctx)
         if state.area is not None and option.product.area.value == state.area
     ]
     return buttons
@@ -83,7 +97,9 @@ def _area(state: IntakeState, ctx: IntakeContext) -> Reply:
         ServiceArea.CABLING: "intake.area.cabling",
         ServiceArea.MAINTENANCE: "intake.area.maintenance",
     }
-    buttons = [_b(state, keys[area], f"a.{area.value}") for area in AREA_ORDER]
+    # R-WARRANTY: on the warranty route alone, only the services with a product in warranty are offered.
+    areas = {o.product.area for o in offered(state, ctx)} if state.warranty_only else set(AREA_ORDER)
+    buttons = [_b(state, keys[area], f"a.{area.value}") for area in AREA_ORDER if area in areas]
     buttons.append(_b(state, "intake.area.other", AREA_OTHER))
     return _ask(state, [Msg("intake.area.question")], buttons)
 
@@ -102,7 +118,8 @@ def _excluded(state: IntakeState, ctx: IntakeContext) -> Reply:
 
 def _product(state: IntakeState, ctx: IntakeContext) -> Reply:
     buttons = products_for(state, ctx)
-    buttons.append(_b(state, "intake.product.other", PRODUCT_OTHER))
+    if not state.warranty_only:  # R-WARRANTY: an unregistered product cannot be shown to be in warranty
+        buttons.append(_b(state, "intake.product.other", PRODUCT_OTHER))
     return _ask(state, [Msg("intake.product.question")], buttons, per_row=1)
 
 
@@ -156,6 +173,16 @@ def _triage_reach(state: IntakeState, ctx: IntakeContext) -> Reply:
 
 def _triage_business(state: IntakeState, ctx: IntakeContext) -> Reply:
     return _yes_no(state, "intake.triage.question_business")
+
+
+def _triage_cause(state: IntakeState, ctx: IntakeContext) -> Reply:
+    buttons = [
+        _b(state, "intake.triage.cause_product", CAUSE_PRODUCT),
+        _b(state, "intake.triage.cause_change", CAUSE_CHANGE),
+        _b(state, "intake.triage.cause_unsure", CAUSE_UNSURE),
+    ]
+    question = Msg("intake.triage.question_cause", {"product": state.product_name or ""})
+    return _ask(state, [question], buttons, per_row=1)
 
 
 def _description(state: IntakeState, ctx: IntakeContext) -> Reply:
@@ -265,6 +292,8 @@ def summary_lines(state: IntakeState) -> list[Msg]:
             )
         )
     lines.append(Msg("intake.summary.description", {"excerpt": excerpt(state.description)}))
+    if not state.charged:
+        lines.append(Msg("intake.summary.warranty"))  # R-WARRANTY: the mark the ticket will carry
     return lines
 
 
@@ -292,6 +321,7 @@ PROMPTS: dict[Step, Callable[[IntakeState, IntakeContext], Reply]] = {
     Step.TRIAGE_DOCUMENTED: _triage_documented,
     Step.TRIAGE_REACH: _triage_reach,
     Step.TRIAGE_BUSINESS: _triage_business,
+    Step.TRIAGE_CAUSE: _triage_cause,
     Step.DESCRIPTION: _description,
     Step.SINCE: _since,
     Step.ATTACHMENTS: _attachments,

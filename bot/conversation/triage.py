@@ -1,4 +1,5 @@
-"""The impact questions of the intake (P-SLA-1..4): buttons to the domain's triage tree, then entitlement."""
+"""The impact questions of the intake (P-SLA-1..4, R-SEVERITY): buttons to the domain's triage tree, then
+entitlement (R-WARRANTY: for a product in warranty, whether the failure is the product's own)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from bot.conversation.model import (
     IntakeContext,
     IntakeState,
     Msg,
-    Reply,
-    Status,
     Step,
 )
-from bot.conversation.moves import Bad, Result, choice_of, go, refusal_msg
+from bot.conversation.moves import Bad, Result, choice_of, go, refusal_msg, refused
 from bot.domain.entitlement import Outcome, decide_entitlement
 from bot.domain.severity import (
     BusinessSystem,
@@ -28,8 +27,16 @@ from bot.domain.severity import (
 _TRIAGE_STEP = {Question.REACH: Step.TRIAGE_REACH, Question.BUSINESS_SYSTEM: Step.TRIAGE_BUSINESS}
 # Symptoms that mean the product fails its documented specification (P-POL-4) or is a usage question.
 _SPEC_FAILURES = frozenset({Symptom.DOWN, Symptom.WORKS_INCORRECTLY, Symptom.NOT_AS_DOCUMENTED})
-_USAGE = frozenset({Symptom.USAGE_QUESTION, Symptom.DOCUMENTATION})
-_CLEARED = {"symptom": None, "impact": None, "reach": None, "business_system": None, "severity": None}
+_USAGE = frozenset({Symptom.USAGE_QUESTION, Symptom.SUGGESTION, Symptom.DOCUMENTATION})
+_CLEARED = {
+    "symptom": None,
+    "impact": None,
+    "reach": None,
+    "business_system": None,
+    "severity": None,
+    "cause": None,
+}
+_CAUSES = {p.CAUSE_PRODUCT: "product", p.CAUSE_CHANGE: "change", p.CAUSE_UNSURE: "unsure"}
 
 
 def triage_down(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
@@ -92,6 +99,15 @@ def triage_business(state: IntakeState, event: Input, ctx: IntakeContext) -> Res
     return _after_triage(state.with_(business_system=value.value), ctx)
 
 
+def triage_cause(state: IntakeState, event: Input, ctx: IntakeContext) -> Result | Bad:
+    """Step 3, a product in warranty failing (R-WARRANTY): its own failure, or a change or a third party first?
+    Misuse and third-party causes are not free ("uso incorrecto … dentro y fuera del periodo de garantía")."""
+    cause = _CAUSES.get(choice_of(event) or "")
+    if cause is None:
+        return Bad(Msg("bad_input.expected_choice"))
+    return _after_triage(state.with_(cause=cause), ctx)
+
+
 def _answers(state: IntakeState) -> TriageAnswers:
     return TriageAnswers(
         symptom=Symptom(state.symptom) if state.symptom else None,
@@ -102,7 +118,8 @@ def _answers(state: IntakeState) -> TriageAnswers:
 
 
 def _after_triage(state: IntakeState, ctx: IntakeContext) -> Result:
-    """Ask the domain tree's next question (P-SLA-1..4), or tell the severity in words and its target."""
+    """Ask the domain tree's next question (P-SLA-1..4), then, for a product in warranty failing, what caused it
+    (R-WARRANTY); then tell the severity in words, its target and the route (free or charged), or refuse."""
     answers = _answers(state)
     question = next_question(answers)
     if question is not None:
@@ -110,24 +127,34 @@ def _after_triage(state: IntakeState, ctx: IntakeContext) -> Result:
     leaf = triage_leaf(answers)
     symptom = answers.symptom
     product = next((o.product for o in ctx.products if o.id == state.product_id), None)
+    failing = symptom in _SPEC_FAILURES  # severities 1-3: the product does not do what it should
+    in_warranty = product is not None and product.in_warranty(ctx.today) and not product.discontinued
+    if in_warranty and failing and state.cause is None:
+        return go(state, ctx, Step.TRIAGE_CAUSE, severity=int(leaf.severity))
     decision = decide_entitlement(
         ctx.contract,
         product,
         ctx.today,
-        fails_documented_spec=symptom in _SPEC_FAILURES,
+        fails_documented_spec=failing and state.cause != "change",
         usage_question=symptom in _USAGE,
         purchase_order=state.purchase_order,
         rules=ctx.tiers,
     )
     if not decision.allowed and decision.reason is not None:
-        refused = state.with_(status=Status.REFUSED, refusal=decision.reason.value)
-        return refused, [Reply((refusal_msg(decision.reason, ctx),))]
+        why = [refusal_msg(decision.reason, ctx)]
+        if state.warranty_only:
+            # R-WARRANTY: a question, a suggestion or a change is not free, and there is no contract route.
+            return refused(state, decision.reason.value, [Msg("intake.warranty.not_free"), *why], way_back=True)
+        return refused(state, decision.reason.value, why)
     key = "intake.severity.decided_question" if leaf.severity == 4 else "intake.severity.decided"
     said = [
         Msg(key, {"severity": Msg(f"intake.severity.name.{int(leaf.severity)}"), "target": ctx.targets[leaf.severity]})
     ]
-    if decision.outcome is Outcome.ALLOWED_FREE:
-        said.append(Msg("intake.warranty_free"))  # P-POL-4
+    if decision.outcome is Outcome.ALLOWED_FREE:  # P-POL-4, R-WARRANTY
+        with_contract = ctx.contract is not None and not state.warranty_only
+        said.append(Msg("intake.warranty_free" if with_contract else "intake.warranty.free_no_contract"))
+    elif in_warranty and failing:
+        said.append(Msg("intake.warranty.charged_change"))  # R-WARRANTY: a change came first: the contract route
     return go(
         state,
         ctx,

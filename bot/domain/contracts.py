@@ -1,4 +1,4 @@
-"""Contracts ("pólizas", P-POL-1, 2, 6, 8): tier terms, validity, hours deduction, certificate.
+"""Contracts ("pólizas", P-POL-1, 2, 6, 8, R-EVENT, R-POOLS): tier terms, validity, hours deduction, certificate.
 
 Who may get support at all (P-POL-3..7) is decided in bot.domain.entitlement.
 
@@ -22,6 +22,7 @@ from bot.domain.types import HoursKind, ServiceArea, Tier
 __all__ = [
     "DEFAULT_CONTRACT_YEARS",
     "DEFAULT_LOW_HOURS_PERCENT",
+    "DEFAULT_OFFICE_HOURS",
     "DEFAULT_ONSITE_HOURS",
     "DEFAULT_TIER_HOURS",
     "DEFAULT_TIER_RULES",
@@ -37,6 +38,7 @@ __all__ = [
     "certificate",
     "deduct",
     "default_end",
+    "purchase_order_key",
     "to_hours",
 ]
 
@@ -54,7 +56,12 @@ DEFAULT_TIER_HOURS: Mapping[Tier, Decimal] = MappingProxyType(
         Tier.CORPORATE: Decimal(70),
     }
 )
-# P-POL-6: in-office / on-site advice hours included; tiers not listed include none.
+# P-POL-6 read as R-POOLS: in-office advice ("asesoría en nuestras instalaciones") and on-site advice
+# ("asesoría en sitio") are two services of the seed's table, each with its own "(3hr.)" / "(5hr.)": two pools.
+# Tiers not listed include none.
+DEFAULT_OFFICE_HOURS: Mapping[Tier, Decimal] = MappingProxyType(
+    {Tier.BUSINESS_PLUS: Decimal(3), Tier.CORPORATE: Decimal(5)}
+)
 DEFAULT_ONSITE_HOURS: Mapping[Tier, Decimal] = MappingProxyType(
     {Tier.BUSINESS_PLUS: Decimal(3), Tier.CORPORATE: Decimal(5)}
 )
@@ -84,18 +91,22 @@ class Validity(StrEnum):
 
 @dataclass(frozen=True)
 class TierTerms:
-    """What one tier gives: yearly hours, included advice hours, validity, whether it needs a PO."""
+    """What one tier gives: yearly hours, included on-site and in-office advice hours (R-POOLS: two pools),
+    validity, whether it needs a PO."""
 
     hours: Decimal
     onsite_hours: Decimal
     validity: Validity
     needs_purchase_order: bool
+    office_hours: Decimal = _ZERO
 
     def __post_init__(self) -> None:
         if self.hours <= 0:
             raise InvalidHours(f"tier hours must be positive, got {self.hours}")
-        if self.onsite_hours < 0:
-            raise InvalidHours(f"included advice hours cannot be negative, got {self.onsite_hours}")
+        if self.onsite_hours < 0 or self.office_hours < 0:
+            raise InvalidHours(
+                f"included advice hours cannot be negative, got {self.onsite_hours} / {self.office_hours}"
+            )
 
 
 @dataclass(frozen=True)
@@ -114,15 +125,17 @@ class TierRules:
         cls,
         hours: Mapping[Tier, Decimal | float | int] = DEFAULT_TIER_HOURS,
         onsite_hours: Mapping[Tier, Decimal | float | int] = DEFAULT_ONSITE_HOURS,
+        office_hours: Mapping[Tier, Decimal | float | int] = DEFAULT_OFFICE_HOURS,
     ) -> TierRules:
-        """Build the table; every tier needs hours, advice hours default to 0 where not given."""
-        unknown = set(onsite_hours) - set(hours)
+        """Build the table; every tier needs hours, advice hours (each pool, R-POOLS) default to 0 where not given."""
+        unknown = (set(onsite_hours) | set(office_hours)) - set(hours)
         if unknown:
             raise InvalidInput(f"advice hours for tiers without hours: {sorted(t.value for t in unknown)}")
         terms = {
             tier: TierTerms(
                 hours=to_hours(value),
                 onsite_hours=to_hours(onsite_hours.get(tier, 0)),
+                office_hours=to_hours(office_hours.get(tier, 0)),
                 # P-POL-1: only "por evento" is one event and needs a purchase order.
                 validity=Validity.ONE_EVENT if tier is Tier.PER_EVENT else Validity.ONE_YEAR,
                 needs_purchase_order=tier is Tier.PER_EVENT,
@@ -154,12 +167,19 @@ def default_end(starts_on: date, years: int = DEFAULT_CONTRACT_YEARS) -> date:
 
 
 class ContractStatus(StrEnum):
-    """Where a contract stands on a given day (P-POL-2)."""
+    """Where a contract stands on a given day (P-POL-2; R-EVENT for a per-event contract)."""
 
     ACTIVE = "active"
     NOT_STARTED = "not_started"
     EXPIRED = "expired"
     EXHAUSTED = "exhausted"
+    EVENT_IN_USE = "event_in_use"  # R-EVENT: its one ticket is open; a second one needs a new purchase order
+    EVENT_USED = "event_used"  # R-EVENT: its one ticket was resolved: the contract is used up
+
+
+def purchase_order_key(text: str) -> str:
+    """A purchase order as compared and stored (R-EVENT: never used twice): spaces collapsed, upper case."""
+    return " ".join(text.split()).upper()
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,11 @@ class Contract:
     onsite_hours_used: Decimal = _ZERO
     purchase_order: str | None = None
     special_eol_support: bool = False  # P-POL-7: enables support of discontinued products
+    office_hours_total: Decimal = _ZERO  # R-POOLS: in-office advice, a pool apart from on-site advice
+    office_hours_used: Decimal = _ZERO
+    # R-EVENT: the ticket a per-event contract covers (its number), and whether it was resolved since.
+    event_ticket: str | None = None
+    event_resolved: bool = False
 
     def __post_init__(self) -> None:
         if not self.number.strip():
@@ -187,7 +212,8 @@ class Contract:
         # The invariant that makes "never silently negative" hold: used stays within 0..total.
         for used, total, what in (
             (self.hours_used, self.hours_total, "hours"),
-            (self.onsite_hours_used, self.onsite_hours_total, "advice hours"),
+            (self.onsite_hours_used, self.onsite_hours_total, "on-site advice hours"),
+            (self.office_hours_used, self.office_hours_total, "in-office advice hours"),
         ):
             if not (isinstance(used, Decimal) and isinstance(total, Decimal)):
                 raise InvalidHours(f"{what} must be Decimal (use to_hours)")
@@ -217,6 +243,7 @@ class Contract:
             ends_on=default_end(starts_on) if ends_on is None else ends_on,
             hours_total=terms.hours,
             onsite_hours_total=terms.onsite_hours,
+            office_hours_total=terms.office_hours,
             purchase_order=purchase_order,
             special_eol_support=special_eol_support,
         )
@@ -228,8 +255,13 @@ class Contract:
 
     @property
     def onsite_hours_left(self) -> Decimal:
-        """Included in-office/on-site advice hours still available (P-POL-6)."""
+        """Included on-site advice hours still available (P-POL-6, R-POOLS)."""
         return self.onsite_hours_total - self.onsite_hours_used
+
+    @property
+    def office_hours_left(self) -> Decimal:
+        """Included in-office advice hours still available (P-POL-6, R-POOLS)."""
+        return self.office_hours_total - self.office_hours_used
 
     @property
     def percent_left(self) -> Decimal:
@@ -247,10 +279,14 @@ class Contract:
         """P-POL-2: active iff starts_on <= today <= ends_on and hours are left.
 
         When a contract is both past its end and out of hours, EXPIRED wins: the date is the
-        firmer fact and what a renewal fixes.
+        firmer fact and what a renewal fixes. R-EVENT: a per-event contract ("Vigencia 1 evento") covers
+        one ticket: while that ticket is open it is in use, once resolved it is used up, whatever the dates
+        (its end date only bounds when the event may be opened).
         """
         if today < self.starts_on:
             return ContractStatus.NOT_STARTED
+        if self.tier is Tier.PER_EVENT and self.event_ticket is not None:
+            return ContractStatus.EVENT_USED if self.event_resolved else ContractStatus.EVENT_IN_USE
         if today > self.ends_on:
             return ContractStatus.EXPIRED
         if self.hours_left <= 0:
@@ -288,7 +324,7 @@ class Deduction:
 
     `covered` came from the contract (yearly budget or included advice hours), `overage` is remote
     time the yearly budget could not cover, `billed_extra_hours` is advice time beyond the included
-    hours (P-POL-6: billed by the hour).
+    hours (P-POL-6: billed by the hour) or, on a per-event contract, time beyond its one hour (R-EVENT).
     """
 
     contract: Contract
@@ -314,11 +350,13 @@ def deduct(
     """Record `hours` of work of `kind` against the contract.
 
     Remote hours come from the yearly budget; what the budget cannot cover is `overage` and the
-    contract is left exhausted. In-office and on-site hours come first from the included advice
-    hours (P-POL-6); the rest is `billed_extra_hours` and does not touch the yearly budget, because the
-    policy prices advice separately ("la asesoría adicional se cobra por hora").
+    contract is left exhausted. In-office hours come first from the included in-office hours, on-site
+    hours from the included on-site hours (P-POL-6, R-POOLS: two pools); the rest is `billed_extra_hours`
+    and does not touch the yearly budget, because the policy prices advice separately ("la asesoría
+    adicional se cobra por hora").
     A one-event contract ("por evento") is spent by its remote event whatever the event took: the
-    client bought an event, not a balance. `rules` gives the tier's validity.
+    client bought an event, not a balance; remote time beyond its one hour is billed (R-EVENT).
+    `rules` gives the tier's validity.
     """
     amount = to_hours(hours)
     if amount <= 0:
@@ -328,19 +366,25 @@ def deduct(
     if kind is HoursKind.REMOTE:
         covered = min(amount, contract.hours_left)
         used = contract.hours_used + covered
-        if rules[contract.tier].validity is Validity.ONE_EVENT:
+        one_event = rules[contract.tier].validity is Validity.ONE_EVENT
+        if one_event:
             used = contract.hours_total
         return Deduction(
             contract=replace(contract, hours_used=used),
             kind=kind,
             requested=amount,
             covered=covered,
-            overage=amount - covered,
-            billed_extra_hours=_ZERO,
+            overage=_ZERO if one_event else amount - covered,
+            billed_extra_hours=amount - covered if one_event else _ZERO,
         )
-    covered = min(amount, contract.onsite_hours_left)
+    if kind is HoursKind.IN_OFFICE:
+        covered = min(amount, contract.office_hours_left)
+        changed = replace(contract, office_hours_used=contract.office_hours_used + covered)
+    else:
+        covered = min(amount, contract.onsite_hours_left)
+        changed = replace(contract, onsite_hours_used=contract.onsite_hours_used + covered)
     return Deduction(
-        contract=replace(contract, onsite_hours_used=contract.onsite_hours_used + covered),
+        contract=changed,
         kind=kind,
         requested=amount,
         covered=covered,
@@ -361,6 +405,7 @@ class Certificate:
     hours_total: Decimal
     onsite_hours_total: Decimal
     products: tuple[Product, ...]
+    office_hours_total: Decimal = _ZERO
 
 
 def certificate(
@@ -382,4 +427,5 @@ def certificate(
         hours_total=contract.hours_total,
         onsite_hours_total=contract.onsite_hours_total,
         products=tuple(listed),
+        office_hours_total=contract.office_hours_total,
     )

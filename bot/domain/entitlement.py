@@ -1,8 +1,9 @@
-"""Entitlement (P-POL-1, 3..7): one decision on whether a client gets support, free or charged, or why not."""
+"""Entitlement (P-POL-1, 3..7, R-WARRANTY, R-EVENT): one decision on whether a client gets support, free or
+charged, or why not."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -17,6 +18,7 @@ __all__ = [
     "Referral",
     "RefusalReason",
     "decide_entitlement",
+    "warranty_candidates",
 ]
 
 
@@ -37,6 +39,8 @@ class RefusalReason(StrEnum):
     HOURS_EXHAUSTED = "hours_exhausted"
     DISCONTINUED_PRODUCT = "discontinued_product"
     PURCHASE_ORDER_REQUIRED = "purchase_order_required"
+    EVENT_IN_USE = "event_in_use"  # R-EVENT: the per-event contract's one ticket is open
+    EVENT_USED = "event_used"  # R-EVENT: the per-event contract's one ticket was resolved
 
 
 class Referral(StrEnum):
@@ -50,8 +54,7 @@ class Referral(StrEnum):
 class Basis(StrEnum):
     """Why support is allowed."""
 
-    WARRANTY_SPEC_FAILURE = "warranty_spec_failure"  # P-POL-4
-    WARRANTY_USAGE_QUESTION = "warranty_usage_question"  # P-POL-5 read a contrario
+    WARRANTY_SPEC_FAILURE = "warranty_spec_failure"  # P-POL-4, R-WARRANTY
     CONTRACT = "contract"  # P-POL-5
 
 
@@ -81,12 +84,24 @@ _CONTRACT_REFUSALS: Mapping[ContractStatus, tuple[RefusalReason, Referral]] = Ma
         ContractStatus.NOT_STARTED: (RefusalReason.NOT_STARTED, Referral.WAIT_FOR_START),
         ContractStatus.EXPIRED: (RefusalReason.EXPIRED, Referral.SALES),
         ContractStatus.EXHAUSTED: (RefusalReason.HOURS_EXHAUSTED, Referral.SALES),
+        # R-EVENT: another event needs another purchase order, which sales turns into a new contract.
+        ContractStatus.EVENT_IN_USE: (RefusalReason.EVENT_IN_USE, Referral.SALES),
+        ContractStatus.EVENT_USED: (RefusalReason.EVENT_USED, Referral.SALES),
     }
 )
 
 
+_EVENT_REASONS = frozenset({RefusalReason.EVENT_IN_USE, RefusalReason.EVENT_USED})
+
+
 def _refused(reason: RefusalReason, referral: Referral, rule: str) -> Entitlement:
     return Entitlement(Outcome.REFUSED, rule, reason=reason, referral=referral)
+
+
+def warranty_candidates(products: Iterable[Product], today: date) -> tuple[Product, ...]:
+    """R-WARRANTY: the registered products that could get free support today (inside their warranty and not
+    discontinued): without one, a client with no active contract has no route at all."""
+    return tuple(p for p in products if p.in_warranty(today) and not p.discontinued)
 
 
 def decide_entitlement(
@@ -101,21 +116,23 @@ def decide_entitlement(
 ) -> Entitlement:
     """Whether the client gets support for `product` on `today`, and whether it costs hours.
 
-    Decisions taken from the policy text (seed, "Condiciones para recibir Soporte Técnico gratuito"):
+    Decisions taken from the policy text (seed, "Condiciones para recibir Soporte Técnico gratuito") as read
+    in R-WARRANTY:
 
-    * Warranty support needs no contract. The text offers "Soporte Técnico gratuito (bajo ciertas
-      condiciones)" next to, not inside, "Soporte Técnico que derive de la contratación de las pólizas";
-      the free case is the company failing its own documented specification, which a missing contract
-      cannot excuse. P-POL-3's "póliza vigente" governs the charged support.
-    * Usage questions inside the warranty are free: the charged list says "dudas ... fuera del periodo
-      de garantía" while it says misuse is charged "dentro y fuera del periodo de garantía"; the contrast
-      only makes sense if in-warranty questions are not charged. Pass `usage_question=True`.
-    * Misuse and third-party changes are not spec failures: the caller passes
-      `fails_documented_spec=False` and they are charged (P-POL-5), inside warranty or not.
+    * Two routes. Warranty support needs no contract: the text offers "Soporte Técnico gratuito (bajo ciertas
+      condiciones)" next to, not inside, "Soporte Técnico que derive de la contratación de las pólizas"; the
+      free case is the company failing its own documented specification (a registered, non-discontinued
+      product inside its warranty, severities 1-3 caused by the product), which a missing contract cannot
+      excuse. P-POL-3's "póliza vigente" governs the contract route.
+    * Usage questions, misuse and third-party causes are never free (R-WARRANTY: "Errores derivados de un uso
+      incorrecto … dentro y fuera del periodo de garantía"): they take the contract route, or are refused
+      (sales) without one. Pass `fails_documented_spec=False` for misuse and third-party changes, and
+      `usage_question=True` for a question, a suggestion or a documentation clarification.
     * A discontinued product gets nothing, not even warranty support ("no poseen ninguna clase de
       soporte"), unless the client has a special contract (P-POL-7), which must itself be active.
     * An unknown product (None) cannot be shown to be in warranty: support is charged to the contract.
-    * "Por evento" needs a purchase order (P-POL-1): the one on the contract or the one given now.
+    * "Por evento" needs a purchase order (P-POL-1): the one on the contract or the one given now; it covers
+      one ticket (R-EVENT: the contract's status says when that ticket is open or resolved).
     """
     if product is not None and product.discontinued:
         if contract is None or not contract.special_eol_support:
@@ -124,17 +141,14 @@ def decide_entitlement(
         if status is not ContractStatus.ACTIVE:
             reason, referral = _CONTRACT_REFUSALS[status]
             return _refused(reason, referral, "P-POL-7")
-    if product is not None and product.in_warranty(today):
-        if fails_documented_spec:
-            return Entitlement(Outcome.ALLOWED_FREE, "P-POL-4", basis=Basis.WARRANTY_SPEC_FAILURE)
-        if usage_question:
-            return Entitlement(Outcome.ALLOWED_FREE, "P-POL-5", basis=Basis.WARRANTY_USAGE_QUESTION)
+    if product is not None and product.in_warranty(today) and fails_documented_spec and not usage_question:
+        return Entitlement(Outcome.ALLOWED_FREE, "P-POL-4", basis=Basis.WARRANTY_SPEC_FAILURE)
     if contract is None:
         return _refused(RefusalReason.NO_CONTRACT, Referral.SALES, "P-POL-3")
     status = contract.status(today)
     if status is not ContractStatus.ACTIVE:
         reason, referral = _CONTRACT_REFUSALS[status]
-        return _refused(reason, referral, "P-POL-3")
+        return _refused(reason, referral, "R-EVENT" if reason in _EVENT_REASONS else "P-POL-3")
     if rules[contract.tier].needs_purchase_order:
         given = [po for po in (purchase_order, contract.purchase_order) if po is not None and po.strip()]
         if not given:

@@ -45,6 +45,7 @@ __all__ = [
     "allowed_actions",
     "apply",
     "approver_role",
+    "change_severity",
     "decide_escalation",
     "request_escalation",
 ]
@@ -69,6 +70,8 @@ class Action(StrEnum):
     CLIENT_CONFIRMED = "client_confirmed"
     AUTO_CLOSE = "auto_close"
     REOPEN = "reopen"  # P-CLOSE-2
+    RELEASE = "release"  # the assignee gives the ticket back: unassigned again
+    REASSIGN = "reassign"  # a manager gives it to another consultant (or assigns an unclaimed one)
 
 
 _S = TicketStatus
@@ -87,8 +90,13 @@ TRANSITIONS: Mapping[tuple[TicketStatus, Action], TicketStatus] = MappingProxyTy
         (_S.RESOLVED, Action.AUTO_CLOSE): _S.CLOSED,
         (_S.RESOLVED, Action.REOPEN): _S.ASSIGNED,
         (_S.CLOSED, Action.REOPEN): _S.ASSIGNED,
+        (_S.ASSIGNED, Action.RELEASE): _S.NEW,
+        (_S.NEW, Action.REASSIGN): _S.ASSIGNED,
+        (_S.ASSIGNED, Action.REASSIGN): _S.ASSIGNED,
+        (_S.WAITING_CLIENT, Action.REASSIGN): _S.WAITING_CLIENT,
     }
 )
+_TAKES_ACTOR = frozenset({Action.CLAIM, Action.REASSIGN})
 # P-ESC-1: escalation is for work not delivered yet; a resolved ticket is reopened instead.
 ESCALATABLE: frozenset[TicketStatus] = frozenset({_S.NEW, _S.ASSIGNED, _S.WAITING_CLIENT})
 _FINISHED: frozenset[TicketStatus] = frozenset({_S.RESOLVED, _S.CLOSED})
@@ -160,7 +168,8 @@ def apply(
 ) -> TicketState:
     """Apply `action` if the table allows it from the current status and the caller's view is current.
 
-    `actor` is the agent who claims (required for CLAIM, ignored otherwise). REMIND is allowed until
+    `actor` is the agent who claims or receives the ticket (required for CLAIM and REASSIGN, ignored
+    otherwise); RELEASE leaves it without one. REMIND is allowed until
     `max_reminders` attempts were made; CLOSE_UNANSWERED only after all of them (P-CLOSE-3).
     Leaving for resolved or closed drops a pending escalation: there is nothing left to escalate.
     """
@@ -173,8 +182,8 @@ def apply(
         if action is Action.CLAIM and state.assignee is not None:
             raise AlreadyClaimed(state.status, action, state.assignee)
         raise IllegalTransition(state.status, action)
-    if action is Action.CLAIM and (actor is None or not actor.strip()):
-        raise InvalidInput("a claim needs the agent who claims")
+    if action in _TAKES_ACTOR and (actor is None or not actor.strip()):
+        raise InvalidInput(f"{action.value} needs the agent who takes the ticket")
     if action is Action.REMIND and state.reminders_sent >= max_reminders:
         raise IllegalTransition(state.status, action, f"all {max_reminders} reminders already sent")
     if action is Action.CLOSE_UNANSWERED and state.reminders_sent < max_reminders:
@@ -184,7 +193,7 @@ def apply(
         state,
         status=target,
         version=state.version + 1,
-        assignee=actor if action is Action.CLAIM else state.assignee,
+        assignee=actor if action in _TAKES_ACTOR else (None if action is Action.RELEASE else state.assignee),
         reminders_sent=state.reminders_sent + 1 if action is Action.REMIND else 0,
         pending_escalation=None if target in _FINISHED else state.pending_escalation,
     )
@@ -228,6 +237,21 @@ def request_escalation(
     _check_version(state, expected_version)
     pending = PendingEscalation(state.escalation_level + 1, requested_by, reason, new_severity)
     return replace(state, version=state.version + 1, pending_escalation=pending)
+
+
+def change_severity(state: TicketState, severity: Severity, reason: str, *, expected_version: int) -> TicketState:
+    """R-SEVERITY (P-ESC-1, "el problema cambia de prioridad"): the consultant or a manager sets another
+    severity, with a reason, on a ticket not finished yet; the caller recomputes the deadline."""
+    if state.status not in ESCALATABLE:
+        raise IllegalTransition(state.status, "change_severity")
+    if not isinstance(severity, Severity):
+        raise InvalidInput(f"not a severity: {severity!r}")
+    if severity is state.severity:
+        raise InvalidInput(f"the ticket is already severity {int(severity)}")
+    if not reason.strip():
+        raise InvalidInput("a severity change needs a reason")
+    _check_version(state, expected_version)
+    return replace(state, version=state.version + 1, severity=severity)
 
 
 def decide_escalation(

@@ -1,4 +1,4 @@
-"""Severity triage (P-SLA-1..4): the intake's questions as a decision tree, and the response targets.
+"""Severity triage (P-SLA-1..4, R-SEVERITY): the intake's questions as a decision tree, and the response targets.
 
 The tree (``DEFAULT_FLOW``) is data: ``next_question`` walks it to find what to ask next, ``triage``
 walks it to the leaf that gives the severity, and both stop as soon as a leaf is reached, so the intake
@@ -11,13 +11,13 @@ How the edge cases map, and why:
 * "Not as documented / unexpected results" is severity 3 at once (P-SLA-3): P-SLA-3 defines it as the
   medium-impact case, so asking about reach would only tempt a jump to 1 for a deviation nobody is
   blocked by.
-* Down entirely, or working wrongly with high impact, for the client's area or the whole company is
-  severity 1: "a significant number of users affected" (P-SLA-1). A whole area counts as significant.
-* Down entirely but only for the client: the service is up for everyone else, so it is not "down and
-  not working at all" in P-SLA-1's sense; it is one person unable to work, a high impact (P-SLA-2),
-  unless what stopped is a business system (billing, sales, production), which is P-SLA-1's third case.
-* Working wrongly with high impact for one person: severity 2 (P-SLA-2), again unless a business system
-  is inoperable (1).
+* R-SEVERITY: severity 1 needs a service that "no funciona en absoluto" AND many users affected or a
+  business system inoperable. Down entirely for the client's area or the whole company is severity 1:
+  "a significant number of users affected" (P-SLA-1); a whole area counts as significant.
+* Down entirely but only for the client: one person unable to work, a high impact (P-SLA-2), unless what
+  stopped is a business system (billing, sales, production), which is P-SLA-1's third case.
+* Working wrongly ("no funciona correctamente") with high impact is severity 2 (P-SLA-2) whatever the reach:
+  it works, so it is not "no funciona en absoluto", and reach is not asked (it would change nothing).
 * Working wrongly with medium impact: severity 3 (P-SLA-3), whatever the reach.
 """
 
@@ -202,9 +202,8 @@ DEFAULT_FLOW: Node = Ask(
     Question.SYMPTOM,
     {
         Symptom.DOWN: _reach_then_business_system(),
-        Symptom.WORKS_INCORRECTLY: Ask(
-            Question.IMPACT, {Impact.HIGH: _reach_then_business_system(), Impact.MEDIUM: _SEV3_MEDIUM}
-        ),
+        # R-SEVERITY: "no funciona correctamente" with high impact is 2, never 1 (it works, however badly).
+        Symptom.WORKS_INCORRECTLY: Ask(Question.IMPACT, {Impact.HIGH: _SEV2, Impact.MEDIUM: _SEV3_MEDIUM}),
         Symptom.NOT_AS_DOCUMENTED: _SEV3_DOCUMENTED,
         Symptom.USAGE_QUESTION: _SEV4,
         Symptom.SUGGESTION: _SEV4,

@@ -16,7 +16,8 @@ Decisions (each has a test in tests/domain/test_since.py):
   given, the day is today unless the time is still to come, then yesterday ("desde las 11" at 10:15
   → yesterday 11:00).
 - Never a future instant: a phrase that can only mean the future ("esta noche" at 10:15,
-  "mañana") gives None, so the bot asks again instead of guessing.
+  "mañana") gives None, so the bot asks again instead of guessing; `says_future` tells that case
+  apart from a phrase it could not read, so the client hears "that date has not come yet".
 - Bare numbers ("5") give None: they are as likely an hour as a day of the month. "el 20" is a day.
 - Numeric dates read day first (DMY) when Spanish is the first language, MDY otherwise.
 """
@@ -40,6 +41,7 @@ __all__ = [
     "Precision",
     "SinceResult",
     "parse_since",
+    "says_future",
 ]
 
 MAX_AGE = timedelta(days=5 * 366)
@@ -167,6 +169,13 @@ _RELATIVE_EN = re.compile(
     r"\b(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|half an|half a)\s+"
     r"(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b"
 )
+# Words that can only point ahead: "mañana" on its own (not "esta/la mañana"), "pasado mañana", "tomorrow",
+# "la próxima semana", "next Monday", "dentro de 2 horas", "in 2 hours".
+_FUTURE = re.compile(
+    r"\b(?:manana|tomorrow|proxim[oa]s?|siguiente|que\s+viene|next|dentro\s+de|"
+    r"in\s+(?:\d+|a|an|one|two|three)\s+(?:minutes?|hours?|days?|weeks?))\b"
+)
+_THIS_PART = re.compile(r"\b(?:(?:esta|this)\s+(?P<part>tarde|noche|afternoon|evening|night)|(?P<tonight>tonight))\b")
 _DAY_OF_MONTH = re.compile(r"^(?:el|dia|the)\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?$")
 
 
@@ -353,12 +362,27 @@ def parse_since(
     now_local = now.astimezone(tz)
     today = now_local.date()
     words = _normalise(text)
-    if not re.search(r"[a-z0-9]", words):
+    if not re.search(r"[a-z0-9]", words) or says_future(text, now, tz):
         return None
     result = _parse(words, text.strip(), now_local, today, tz, languages)
     if result is None or result.instant > now_local or now_local - result.instant > MAX_AGE:
         return None
     return result
+
+
+def says_future(text: str, now: datetime, tz: ZoneInfo) -> bool:
+    """Whether the phrase names a time still to come ("mañana", "esta noche" at 10:15, "next week"): a
+    problem cannot have started then. parse_since gives None for these; this tells them from gibberish."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    words = _normalise(text)
+    if _FUTURE.search(_PART_MORNING.sub(" ", words)):
+        return True
+    match = _THIS_PART.search(words)
+    if match is None:
+        return False
+    part = DayPart.NIGHT if match.group("tonight") else _PART_WORDS[match.group("part")]
+    return now.astimezone(tz).hour < PART_START[part]
 
 
 def _parse(

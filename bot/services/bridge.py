@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.conversation.model import Button, Document, Msg, Photo, Reply
@@ -11,7 +11,7 @@ from bot.conversation.prompts import excerpt
 from bot.domain.types import TicketStatus
 from bot.services import outbox
 from bot.services.context import Services
-from bot.services.desk_deadline import response_deadline, schedule_response_timers
+from bot.services.desk_deadline import restart_response_clock
 from bot.services.desk_info import resume_from_waiting
 from bot.services.identity import ClientTurn, Profile
 from bot.services.intake import arm_expiry
@@ -26,6 +26,10 @@ PICK_PREFIX = "b:"
 _OPEN = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING_CLIENT)
 _PICK_LABEL_CHARS = 40
 MAX_FILE_BYTES = 20 * 1024 * 1024  # Telegram getFile limit (LIMITS.md)
+# Messages a client sends in a row are one burst: "Le envié tu respuesta…" once, not under every message.
+# A burst ends after this long without a message, or when anything else happens on the ticket.
+ACK_BURST = timedelta(minutes=10)
+_BOOKKEEPING = frozenset({"client_answered"})  # written by the burst's own first message
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,19 @@ async def open_tickets(tx: Tx, profile: Profile) -> list[Ticket]:
     return await tx.list_tickets(status=_OPEN, client_id=profile.client.id, contact_id=profile.contact.id)
 
 
+async def _in_burst(tx: Tx, ticket_id: int, now: datetime) -> bool:
+    """Whether the ticket's latest event is a message of this client a moment ago (already acknowledged)."""
+    for event in reversed(await tx.list_audit(ticket_id)):
+        if event.action in _BOOKKEEPING:
+            continue
+        return event.action == "client_message" and now - event.at <= ACK_BURST
+    return False
+
+
 async def _forward(t: ClientTurn, ticket: Ticket, item: Relayed, *, confirm: bool = True) -> None:
     assert t.profile is not None
     tx, services, now = t.tx, t.services, t.now
+    confirm = confirm and not await _in_burst(tx, ticket.id, now)
     if item.file is not None:
         if isinstance(item.file, Photo):
             attachment = await tx.add_attachment(
@@ -105,10 +119,7 @@ async def _resume(tx: Tx, services: Services, ticket_id: int, now: datetime) -> 
     ticket = await tx.get_ticket(ticket_id)
     if ticket is None or ticket.first_response_at is not None:
         return
-    due = await response_deadline(tx, services, ticket, ticket.severity, now)
-    if due != ticket.response_due_at:
-        ticket = await tx.update_ticket(ticket.id, ticket.version, response_due_at=due)
-        await schedule_response_timers(tx, services, ticket)
+    await restart_response_clock(tx, services, ticket, now)  # R-RESPONSE: warned and escalated until answered
 
 
 async def relay(t: ClientTurn, item: Relayed) -> bool:

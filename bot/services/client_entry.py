@@ -13,9 +13,9 @@ from bot.conversation.model import Choice, Document, Media, Msg, Photo, Reply, T
 from bot.domain.errors import IllegalTransition, InvalidInput
 from bot.domain.types import TicketStatus
 from bot.inbox import Receipt
-from bot.services import bridge, client_requests, desk_resolve, identity, intake, outbox
+from bot.services import bridge, client_requests, desk_resolve, identity, intake, mail_triage, outbox
 from bot.services.context import Services
-from bot.services.desk_common import NotTheClient, TicketGone, agent_text
+from bot.services.desk_common import NotTheClient, NotTheReporter, TicketGone, agent_text, audit_client_refusal
 from bot.services.events import (
     BotBlocked,
     ButtonTapped,
@@ -26,7 +26,7 @@ from bot.services.events import (
     Person,
 )
 from bot.services.identity import ClientTurn, load_profile
-from bot.services.intake_render import Renderer
+from bot.services.intake_render import Renderer, clip_html
 from storage import StaleVersion, StoreError
 from storage.records import InboxStatus
 
@@ -93,6 +93,7 @@ async def _route(t: ClientTurn, act: ClientAct) -> None:
     if isinstance(act, ButtonTapped):
         notice = await _tap(t, act.data)
         await outbox.telegram_answer(t.tx, act.query_id, notice, at=t.now)
+        await _close_question(t, act, notice)
     elif isinstance(act, CommandSent):
         await _command(t, act)
     elif isinstance(act, ContactShared):
@@ -104,7 +105,11 @@ async def _route(t: ClientTurn, act: ClientAct) -> None:
 # --- commands ---------------------------------------------------------------------------------------------
 async def _command(t: ClientTurn, act: CommandSent) -> None:
     name, argument = act.name, act.argument
-    if name == "start":
+    if name == "start" and mail_triage.is_deep_link(argument):
+        # P-IN-6: the severity question of a ticket that came by e-mail (a stale link greets as /start does).
+        if not await mail_triage.ask(t, argument):
+            await identity.start(t, None)
+    elif name == "start":
         await identity.start(t, argument.split()[0] if argument.split() else None)
     elif name == "reportar":
         await intake.begin(t)
@@ -177,10 +182,13 @@ async def _tap(t: ClientTurn, data: str) -> str | None:
     cat = t.services.catalogue
     if data.startswith("desk:"):
         return await _desk_tap(t, data)
+    if data.startswith(mail_triage.TAP_PREFIX):
+        return await mail_triage.tapped(t, data)
     if data.startswith("i:"):
-        if await intake.answer(t, Choice(data)):
+        # A button of an earlier question (or of an intake that is over): a toast, not the question again.
+        if not intake.stale_choice(t, data) and await intake.answer(t, Choice(data)):
             return None
-        return cat.plain(t.lang, "bad_input.old_button")  # the intake it belonged to is over
+        return cat.plain(t.lang, "bad_input.old_button")
     if t.profile is None:
         await identity.unknown_user(t)
         return None
@@ -192,6 +200,8 @@ async def _tap(t: ClientTurn, data: str) -> str | None:
         await client_requests.policy(t)
     elif data == identity.MENU_CONTACT:
         await client_requests.contact_card(t)
+    elif data == identity.MENU_HOME:
+        await identity.greet(t)  # a refused report's way back (never a dead end)
     elif data in ("r:go", "r:new"):
         if data == "r:go" and t.draft_kind != intake.INTAKE:
             return cat.plain(t.lang, "bad_input.old_button")
@@ -204,6 +214,33 @@ async def _tap(t: ClientTurn, data: str) -> str | None:
     return None
 
 
+async def _close_question(t: ClientTurn, act: ButtonTapped, notice: str | None) -> None:
+    """Once a question is answered its buttons go, and the message shows the choice ("✅ Firewall"); a button
+    that no longer applies loses its keyboard too. Under a solution each row is its own question: "Resuelto"
+    leaves the rating, the rating leaves "Resuelto / Reabrir"."""
+    if act.message_id is None or not act.keyboard:
+        return  # no buttons left to take away (an edit changing nothing is refused: "message is not modified")
+    cat = t.services.catalogue
+    stale = notice in (cat.plain(t.lang, "bad_input.old_button"), cat.plain(t.lang, "tickets.button_expired"))
+    if notice is not None and not stale:
+        return  # a refusal or a note ("ya calificaste"): the question stays as it is
+    if not stale and act.label is None:
+        return  # data no button of this message carries (tampered): the message stays as it is
+    rows: list[list[dict[str, str]]] = []
+    if not stale and act.data.startswith("desk:"):
+        rows = [
+            [{"text": label, "data": data} for label, data in row]
+            for row in act.keyboard
+            if row and all(data != act.data for _, data in row)
+        ]
+    if stale or act.message_html is None:
+        await outbox.telegram_markup(t.tx, t.chat_id, act.message_id, rows or None, at=t.now)
+        return
+    chosen = cat.t(t.lang, "common.chosen", choice=act.label or "")
+    text = clip_html(f"{act.message_html}\n\n{chosen}")
+    await outbox.telegram_edit(t.tx, t.chat_id, act.message_id, text, rows or None, at=t.now)
+
+
 async def _desk_tap(t: ClientTurn, data: str) -> str | None:
     """Resuelto, Reabrir (P-CLOSE-2) and the 1-5 rating under a solution; each effect happens once."""
     cat = t.services.catalogue
@@ -213,7 +250,13 @@ async def _desk_tap(t: ClientTurn, data: str) -> str | None:
     try:
         async with t.tx.savepoint():
             return await desk_resolve.client_tap(t.tx, t.services, tap, telegram_user_id=t.user_id, at=t.now)
-    except (NotTheClient, TicketGone):
+    except NotTheClient as refusal:
+        # P-CLOSE-2: only the reporter (or a contact acting for the company) answers the solution; the tap's
+        # writes were undone by the savepoint, the refusal is audited here.
+        attempted = "confirm" if tap.action == "ok" else tap.action
+        await audit_client_refusal(t.tx, tap.ticket_id, t.now, t.user_id, attempted, refusal)
+        return cat.plain(t.lang, "tickets.not_reporter" if isinstance(refusal, NotTheReporter) else "tickets.not_yours")
+    except TicketGone:
         return cat.plain(t.lang, "tickets.not_yours")
     except (IllegalTransition, InvalidInput, StaleVersion):
         # A second tap, or a button from an older state (Grafana OnCall #3161): nothing moves backwards.

@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.conversation.model import Msg, Reply
+from bot.conversation.moves import REACH_US
 from bot.conversation.prompts import excerpt
 from bot.dates import hours_number, long_date
-from bot.domain.contracts import certificate
+from bot.domain.contracts import ContractStatus, certificate
 from bot.domain.errors import DomainError
 from bot.domain.types import TicketStatus
 from bot.services.context import Services
-from bot.services.desk_common import CLIENT, DeskError
+from bot.services.desk_common import CLIENT, DeskError, NotTheClient, NotTheReporter, audit_client_refusal, may_act
 from bot.services.escalation import request_in_tx
 from bot.services.identity import ClientTurn, Profile, unknown_user
 from bot.services.intake import arm_expiry
@@ -94,7 +95,9 @@ async def my_tickets(t: ClientTurn) -> None:
 
 
 async def ticket_detail(t: ClientTurn, argument: str) -> None:
-    """`/ticket N`: status, assignee and deadline of one of the company's tickets."""
+    """`/ticket N`: status, assignee and deadline of one of the company's tickets. Any contact of the company
+    may read it (reading changes nothing, and a colleague covers for an absent reporter); acting on it is
+    for the reporter or a contact acting for the company (P-ESC-2, P-CLOSE-2)."""
 
     async def body(t: ClientTurn, profile: Profile) -> Reply:
         if not argument.strip():
@@ -126,7 +129,8 @@ async def ticket_detail(t: ClientTurn, argument: str) -> None:
 
 
 async def escalate(t: ClientTurn, argument: str) -> None:
-    """`/escalar N` (P-ESC-1): asks why, remembering the ticket in the chat's draft."""
+    """`/escalar N` (P-ESC-1): asks why, remembering the ticket in the chat's draft. Only the contact who
+    reported it, or one acting for the company, may ask (P-ESC-2); anyone else is refused kindly and audited."""
 
     async def body(t: ClientTurn, profile: Profile) -> Reply:
         if not argument.strip():
@@ -134,6 +138,11 @@ async def escalate(t: ClientTurn, argument: str) -> None:
         ticket = await find_ticket(t.tx, profile, argument)
         if ticket is None:
             return Reply((Msg("tickets.not_found", {"ticket": argument.strip()[:40]}),))
+        try:
+            # P-ESC-2: checked before the reason is asked, so nobody explains only to be refused.
+            await may_act(t.tx, ticket, t.user_id)
+        except NotTheClient as refusal:
+            return await _refused(t, ticket, refusal)
         if ticket.status not in OPEN_STATUSES:
             return Reply((Msg("escalation.not_allowed", {"ticket": ticket.number}),))
         t.draft = await t.tx.save_draft(
@@ -178,6 +187,11 @@ async def escalate_reason(t: ClientTurn, reason: str) -> None:
                     new_severity=None,
                     at=t.now,
                 )
+        except NotTheClient as refusal:
+            # P-ESC-2: the right is checked again by the request itself (it may have been taken away since).
+            if ticket is None:
+                return Reply((Msg("escalation.not_allowed", {"ticket": number}),))
+            return await _refused(t, ticket, refusal)
         except (DomainError, DeskError):
             return Reply((Msg("escalation.not_allowed", {"ticket": number}),))
         return None
@@ -185,37 +199,55 @@ async def escalate_reason(t: ClientTurn, reason: str) -> None:
     await _answer(t, body)
 
 
+async def _refused(t: ClientTurn, ticket: Ticket, refusal: NotTheClient) -> Reply:
+    """A refused escalation (P-ESC-2): audited, and a kind word on who may ask."""
+    await audit_client_refusal(t.tx, ticket.id, t.now, t.user_id, "escalate", refusal)
+    if isinstance(refusal, NotTheReporter):
+        return Reply((Msg("escalation.not_reporter", {"ticket": ticket.number}),))
+    return Reply((Msg("escalation.not_allowed", {"ticket": ticket.number}),))
+
+
 async def policy(t: ClientTurn) -> None:
-    """`/poliza` (P-POL-8): number, tier, validity, products covered, hours used and left."""
+    """`/poliza` (P-POL-8): number, tier, validity, products covered, hours used and left, and each advice pool
+    apart (R-POOLS). A contract that is not active says so, never "disponibles" (R-CONTACT): "vencida" with its
+    end date, "agotada", not started yet, or a per-event one in use or used (R-EVENT); with the way to renew,
+    the phones and the support e-mail."""
 
     async def body(t: ClientTurn, profile: Profile) -> Reply:
         contract = profile.domain_contract()
         if contract is None:
-            return Reply((Msg("contract.none"),))
+            return Reply((Msg("contract.none"), REACH_US))
         services, lang = t.services, t.lang
         cert = certificate(contract, [o.product for o in profile.options()], rules=services.tiers)
         products = ", ".join(p.name for p in cert.products) or "—"
-        lines = [
-            Msg(
-                "contract.certificate",
-                {
-                    "number": cert.number,
-                    "tier": Msg(f"tier.{cert.tier.value}"),
-                    "valid_from": long_date(cert.starts_on, lang, catalogue=services.catalogue),
-                    "valid_until": long_date(cert.ends_on, lang, catalogue=services.catalogue),
-                    "hours_left": hours_number(float(contract.hours_left)),
-                    "hours_total": hours_number(float(contract.hours_total)),
-                    "products": products,
-                },
+        facts: dict[str, object] = {
+            "number": cert.number,
+            "tier": Msg(f"tier.{cert.tier.value}"),
+            "valid_from": long_date(cert.starts_on, lang, catalogue=services.catalogue),
+            "valid_until": long_date(cert.ends_on, lang, catalogue=services.catalogue),
+            "hours_left": hours_number(float(contract.hours_left)),
+            "hours_total": hours_number(float(contract.hours_total)),
+            "products": products,
+        }
+        status = contract.status(t.today)
+        if status is not ContractStatus.ACTIVE:
+            ticket = contract.event_ticket or "—"
+            orders = {number: po for po, number in profile.used_purchase_orders().items()}
+            state = Msg(
+                f"contract.status.{status.value}",
+                {**facts, "ticket": ticket, "purchase_order": orders.get(ticket, "—")},
             )
-        ]
-        if contract.onsite_hours_total > 0:  # P-POL-6
+            return Reply((Msg("contract.certificate_summary", facts), state, Msg("contract.renew"), REACH_US))
+        lines = [Msg("contract.certificate", facts)]
+        if contract.office_hours_total > 0 or contract.onsite_hours_total > 0:  # P-POL-6, R-POOLS: two pools
             lines.append(
                 Msg(
-                    "contract.onsite_hours",
+                    "contract.advice_hours",
                     {
-                        "hours_left": hours_number(float(contract.onsite_hours_left)),
-                        "hours_total": hours_number(float(contract.onsite_hours_total)),
+                        "office_left": hours_number(float(contract.office_hours_left)),
+                        "office_total": hours_number(float(contract.office_hours_total)),
+                        "onsite_left": hours_number(float(contract.onsite_hours_left)),
+                        "onsite_total": hours_number(float(contract.onsite_hours_total)),
                     },
                 )
             )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from bot.domain import contracts as dc
-from storage.records import Contract, Product, minutes_to_hours
+from bot.domain.types import TicketStatus
+from storage.records import Contract, Product, Ticket, minutes_to_hours
+
+_DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
-def domain_contract(record: Contract) -> dc.Contract:
-    """The domain's view of a stored contract (hours as exact Decimal)."""
+def domain_contract(record: Contract, event: Ticket | None = None) -> dc.Contract:
+    """The domain's view of a stored contract (hours as exact Decimal). `event`: for a per-event contract, the
+    ticket that took its purchase order (R-EVENT: the contract covers that one ticket)."""
     return dc.Contract(
         number=record.number,
         tier=record.tier,
@@ -19,6 +23,10 @@ def domain_contract(record: Contract) -> dc.Contract:
         onsite_hours_used=minutes_to_hours(record.onsite_minutes_used),
         purchase_order=record.purchase_order,
         special_eol_support=record.special_eol_support,
+        office_hours_total=minutes_to_hours(record.office_minutes_total),
+        office_hours_used=minutes_to_hours(record.office_minutes_used),
+        event_ticket=None if event is None else event.number,
+        event_resolved=event is not None and event.status in _DONE,
     )
 
 

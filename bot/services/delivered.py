@@ -4,7 +4,8 @@
   rest of a very long description in its thread.
 - A file uploaded: its Slack id (a retried upload is skipped).
 - A message to a client accepted by Telegram: the note it carried goes to the ticket's thread ("Aviso 1 de 3
-  enviado", a relayed reply's mark).
+  enviado", a relayed reply's mark); a reply of the assignee is the ticket's first response if it had none
+  (R-RESPONSE: a reply that reaches the client).
 - A message that can never be delivered: the ticket's thread says so at once; a client who blocked the bot
   is marked unreachable, so nothing more is claimed as sent to them.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from bot.delivery import Dispatcher
 from bot.domain.types import TicketStatus
-from bot.services import outbox
+from bot.services import desk_relay, desk_response, escalation, outbox
 from bot.services.context import Services
 from bot.services.desk_common import agent_text, description_parts, escape_mrkdwn
 from bot.services.sla import start_response_clock
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 _OPEN = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING_CLIENT)
 BLOCKED_MARK = "blocked:"  # how the Telegram senders name a 403 "bot was blocked by the user"
+# Messages to a client whose loss the ticket's thread hears of (and a relayed reply shows with ⚠️).
+_CLIENT_KINDS = (outbox.TG_SEND, outbox.TG_EDIT, outbox.TG_PHOTO, outbox.TG_DOCUMENT)
 
 
 def register(dispatcher: Dispatcher, services: Services) -> None:
@@ -60,15 +63,39 @@ def register(dispatcher: Dispatcher, services: Services) -> None:
 
     async def client_message_sent(tx: Tx, row: OutboxMessage, result: Mapping[str, Any]) -> None:
         note, ticket_id = row.payload.get("thread_note"), row.payload.get("ticket_id")
-        if not note or ticket_id is None:
+        await _mark_relayed(tx, row, desk_relay.DELIVERED)
+        if ticket_id is None:
+            return
+        how = row.payload.get("first_response")
+        if how:  # R-RESPONSE: the assignee's reply reached the client
+            await desk_response.on_delivered(tx, services, int(ticket_id), str(how), services.clock())
+        if not note:
             return
         ticket = await tx.get_ticket(int(ticket_id))
         if ticket is not None:
             await outbox.slack_thread(tx, ticket, str(note), at=services.clock(), dedupe_key=f"sent-note:{row.id}")
 
-    async def dead(tx: Tx, row: OutboxMessage, reason: str) -> None:
-        if row.destination != outbox.TELEGRAM or row.kind not in (outbox.TG_SEND, outbox.TG_EDIT):
+    async def _mark_relayed(tx: Tx, row: OutboxMessage, reaction: str) -> None:
+        """The agent's message this row relayed shows whether it reached the client (✅) or never can (⚠️)."""
+        relayed = row.payload.get("relayed")
+        if isinstance(relayed, Mapping) and relayed.get("channel") and relayed.get("ts"):
+            channel, ts = str(relayed["channel"]), str(relayed["ts"])
+            await outbox.slack_reaction(tx, channel, ts, reaction, at=services.clock())
+
+    async def escalation_copy_posted(tx: Tx, row: OutboxMessage, result: Mapping[str, Any]) -> None:
+        """Where each copy of an escalation request went (every manager's DM, the thread), so the decision
+        replaces all of them: none keeps live buttons, each keeps the ticket, who asked and why."""
+        escalation_id = row.payload.get("escalation_id")
+        if escalation_id is None or not result.get("ts"):
             return
+        await escalation.record_copy(
+            tx, int(escalation_id), str(result["channel"]), str(result["ts"]), at=services.clock()
+        )
+
+    async def dead(tx: Tx, row: OutboxMessage, reason: str) -> None:
+        if row.destination != outbox.TELEGRAM or row.kind not in _CLIENT_KINDS:
+            return
+        await _mark_relayed(tx, row, desk_relay.NOT_DELIVERED)
         now = services.clock()
         chat_id = int(row.payload["chat_id"])
         blocked = reason.startswith(BLOCKED_MARK)
@@ -92,4 +119,8 @@ def register(dispatcher: Dispatcher, services: Services) -> None:
     dispatcher.on_sent(outbox.SLACK, outbox.SLACK_CARD, card_posted)
     dispatcher.on_sent(outbox.SLACK, outbox.SLACK_THREAD_FILE, file_uploaded)
     dispatcher.on_sent(outbox.TELEGRAM, outbox.TG_SEND, client_message_sent)
+    dispatcher.on_sent(outbox.TELEGRAM, outbox.TG_PHOTO, client_message_sent)
+    dispatcher.on_sent(outbox.TELEGRAM, outbox.TG_DOCUMENT, client_message_sent)
+    dispatcher.on_sent(outbox.SLACK, outbox.SLACK_DM, escalation_copy_posted)
+    dispatcher.on_sent(outbox.SLACK, outbox.SLACK_THREAD, escalation_copy_posted)
     dispatcher.on_dead(dead)

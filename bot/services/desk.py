@@ -1,4 +1,5 @@
-"""Desk use cases on Slack: claim (first response, P-SLA-6), reveal credentials (audited), relay thread replies."""
+"""Desk use cases on Slack: claim (assigns; not the first response, R-RESPONSE), reveal credentials (audited),
+relay thread replies (the first one that reaches the client is the first response)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.dates import business_duration_in_words
 from bot.domain import lifecycle
 from bot.domain.errors import AlreadyClaimed
 from bot.domain.types import TicketStatus
 from bot.i18n import Safe
 from bot.inbox import NotYet
-from bot.services import outbox
+from bot.services import desk_relay, desk_response, mail_out, outbox
 from bot.services.context import Services
 from bot.services.desk_common import (
     AGENT,
-    AGENT_LANGUAGE,
     NotAnAgent,
     NotTheAssignee,
     TicketView,
@@ -28,7 +27,7 @@ from bot.services.desk_common import (
     notify_client,
     require_agent,
 )
-from bot.services.desk_deadline import SLA_BREACH, SLA_WARNING, response_taken
+from bot.services.desk_deadline import response_taken
 from bot.services.events import ThreadMessage
 from storage import Tx
 from storage.records import Agent, Ticket
@@ -57,7 +56,6 @@ class AlreadyTaken(NotTheAssignee):
 class ClaimResult:
     ticket: Ticket
     agent: Agent
-    response_met: bool
 
 
 async def require_assignee(tx: Tx, view: TicketView, slack_user_id: str) -> Agent:
@@ -70,7 +68,9 @@ async def require_assignee(tx: Tx, view: TicketView, slack_user_id: str) -> Agen
 
 
 async def claim(tx: Tx, services: Services, *, ticket_id: int, slack_user_id: str, at: datetime) -> ClaimResult:
-    """ "Tomar": the first registered agent becomes the assignee; the claim is the first response (P-SLA-6).
+    """ "Tomar": the first registered agent becomes the assignee, and the client is told. The claim is not the
+    first response (R-RESPONSE, P-SLA-6): nobody talked to the client yet, so the response clock, its 75 %
+    warning and its automatic escalation (P-ESC-1) go on until the assignee's first contact (desk_response).
 
     Two presses at once are handled one after the other (one card, one inbox ordering key): the second finds
     the ticket taken. Across replicas the compare-and-set on the version decides, and the loser's event is
@@ -83,29 +83,15 @@ async def claim(tx: Tx, services: Services, *, ticket_id: int, slack_user_id: st
         lifecycle.apply(view.state(), lifecycle.Action.CLAIM, expected_version=ticket.version, actor=str(agent.id))
     except AlreadyClaimed:
         raise AlreadyTaken(view.assignee) from None
+    updated = await tx.update_ticket(ticket_id, ticket.version, status=TicketStatus.ASSIGNED, assignee_id=agent.id)
     taken = await response_taken(tx, services, ticket, at)
-    met = taken <= services.targets[ticket.severity]
-    updated = await tx.update_ticket(
-        ticket_id,
-        ticket.version,
-        status=TicketStatus.ASSIGNED,
-        assignee_id=agent.id,
-        first_response_at=at,
-        response_met=met,
-    )
-    await tx.cancel_timers(ticket_id, SLA_WARNING)
-    await tx.cancel_timers(ticket_id, SLA_BREACH)
     minutes = round(taken.total_seconds() / 60)
-    await audit(tx, ticket_id, at, AGENT, slack_user_id, "claimed", agent_id=agent.id, minutes=minutes, met=met)
-    words = business_duration_in_words(taken, AGENT_LANGUAGE, catalogue=services.catalogue)
-    verdict = agent_text(services, "desk.sla.met" if met else "desk.sla.missed")
-    text = agent_text(
-        services, "desk.thread.claimed", who=Safe(f"<@{agent.slack_user_id}>"), taken=words, verdict=verdict
-    )
+    await audit(tx, ticket_id, at, AGENT, slack_user_id, "claimed", agent_id=agent.id, minutes=minutes)
+    text = agent_text(services, "desk.thread.claimed", who=Safe(f"<@{agent.slack_user_id}>"))
     await outbox.slack_card(tx, updated, at=at)
     await outbox.slack_thread(tx, updated, text, at=at)
     await notify_client(tx, view, services, "tickets.claimed", at=at, agent=agent.name)
-    return ClaimResult(updated, agent, met)
+    return ClaimResult(updated, agent)
 
 
 async def request_credentials(
@@ -164,23 +150,38 @@ async def relay_agent_reply(tx: Tx, services: Services, message: ThreadMessage, 
         if await tx.has_unrecorded_card(message.channel):
             raise NotYet(2.0, f"a card in {message.channel} is not recorded yet")
         return RelayOutcome.NOT_A_TICKET
-    if ticket.status not in _OPEN:
-        return RelayOutcome.NOT_A_TICKET
     user, text = message.user, message.text
+    prefix = services.settings.internal_note_prefix.strip().lower()
+    internal = bool(prefix) and text.strip().lower().startswith(prefix)
+    if ticket.status not in _OPEN:
+        if not internal:  # nothing said into the void: the author hears it went nowhere
+            await desk_relay.tell_unheard(tx, services, message, "desk.void.closed", at, ticket=ticket.number)
+        return RelayOutcome.NOT_A_TICKET
     try:
         agent = await require_agent(tx, user)
     except NotAnAgent:
         await audit(tx, ticket.id, at, AGENT, user, "relay_refused", reason="no_role")
+        await desk_relay.tell_unheard(tx, services, message, "desk.void.no_role", at)
         return RelayOutcome.REFUSED
-    prefix = services.settings.internal_note_prefix.strip().lower()
-    if (prefix and text.strip().lower().startswith(prefix)) or agent.id != ticket.assignee_id:
+    if internal or agent.id != ticket.assignee_id:
         await audit(tx, ticket.id, at, AGENT, user, "internal_note", chars=len(text))
+        if not internal:  # another agent, or nobody took the ticket: say why, and what to do instead
+            view = await load(tx, ticket.id)
+            if view.assignee is None:
+                await desk_relay.tell_unheard(tx, services, message, "desk.void.unclaimed", at)
+            else:
+                who = Safe(f"<@{view.assignee.slack_user_id}>")
+                await desk_relay.tell_unheard(tx, services, message, "desk.void.not_assignee", at, who=who)
         return RelayOutcome.INTERNAL
     plain = slack_to_plain(text)
-    if ticket.telegram_chat_id is None or ticket.status is TicketStatus.NEW or not plain:
+    if ticket.status is TicketStatus.NEW or not (plain or message.files):
+        return RelayOutcome.NOT_A_TICKET
+    by_mail = await tx.get_mail_ticket(ticket.id) is not None  # P-IN-6: the client hears it by e-mail
+    if ticket.telegram_chat_id is None and not by_mail:
+        await desk_relay.tell_unheard(tx, services, message, "desk.void.no_chat", at)
         return RelayOutcome.NOT_A_TICKET
     view = await load(tx, ticket.id)
-    if view.contact is not None and view.contact.unreachable_since is not None:
+    if not by_mail and view.contact is not None and view.contact.unreachable_since is not None:
         note = agent_text(services, "desk.thread.not_delivered_blocked", name=view.contact.name)
         await outbox.slack_thread(tx, ticket, note, at=at)
         await audit(tx, ticket.id, at, AGENT, user, "agent_reply_undelivered", reason="client_blocked_bot")
@@ -194,8 +195,15 @@ async def relay_agent_reply(tx: Tx, services: Services, message: ThreadMessage, 
             "tickets.agent_message",
             at=at,
             dedupe_key=f"relay:{message.channel}:{message.ts}:{n}",
+            response=desk_response.REPLY,  # R-RESPONSE: once Telegram accepts it, the first response
+            mark=(message.channel, message.ts),  # ✅ on the reply once Telegram accepted it
             agent=agent.name,
             text=chunk,
         )
-    await audit(tx, ticket.id, at, AGENT, user, "agent_replied", chars=len(plain))
-    return RelayOutcome.SENT
+    if plain:
+        await audit(tx, ticket.id, at, AGENT, user, "agent_replied", chars=len(plain))
+    if by_mail:  # P-IN-6: the files go as attachments of one e-mail
+        files = await mail_out.relay_files(tx, services, view, agent.name, message, at)
+    else:
+        files = await desk_relay.relay_files(tx, services, view, agent.name, message, at)
+    return RelayOutcome.SENT if plain or files else RelayOutcome.NOT_A_TICKET

@@ -16,6 +16,7 @@ __all__ = [
     "pauses_of",
     "response_deadline",
     "response_taken",
+    "restart_response_clock",
     "schedule_response_timers",
 ]
 
@@ -24,8 +25,16 @@ SLA_BREACH = "sla_breach"
 
 
 async def pauses_of(tx: Tx, ticket_id: int, now: datetime) -> list[tuple[datetime, datetime]]:
-    """The ticket's client waits (P-SLA-7) as (start, end); an open one ends now."""
-    return [(p.started_at, p.ended_at or now) for p in await tx.list_pauses(ticket_id)]
+    """The ticket's client waits (P-SLA-7) as (start, end) as seen at `now`: an open one ends now, and one that
+    starts after `now` is no pause yet. A card rendered for an instant a moment before "Pedir información"
+    opened the pause once failed every time with "a pause must not end before it starts"."""
+    spans = []
+    for p in await tx.list_pauses(ticket_id):
+        if p.started_at >= now:
+            continue
+        end = p.ended_at if p.ended_at is not None and p.ended_at <= now else now
+        spans.append((p.started_at, end))
+    return spans
 
 
 def _start(ticket: Ticket) -> datetime:
@@ -50,10 +59,14 @@ def business_left(services: Services, due: datetime, now: datetime) -> timedelta
     return -services.calendar.between(due, now)
 
 
-async def schedule_response_timers(tx: Tx, services: Services, ticket: Ticket) -> None:
+async def schedule_response_timers(
+    tx: Tx, services: Services, ticket: Ticket, *, after: datetime | None = None, generation: str = ""
+) -> None:
     """Queue the warning (ESCALATION_WARNING_PERCENT of the target, P-ESC-1) and breach timers of the
     ticket's current deadline. Idempotent: the dedupe key names the deadline, so a new deadline (severity
-    raised) gets new timers and the old ones find a deadline that is no longer current and do nothing."""
+    raised) gets new timers and the old ones find a deadline that is no longer current and do nothing.
+    `after`: a timer due by then is not queued (it already fired before a wait); `generation` tells the
+    timers of a clock restarted after a wait from the ones it replaced."""
     due = ticket.response_due_at
     if due is None or ticket.first_response_at is not None:
         return
@@ -63,9 +76,27 @@ async def schedule_response_timers(tx: Tx, services: Services, ticket: Ticket) -
     warn_at = services.calendar.add(_start(ticket), target * share, pauses)
     stamp = due.isoformat()
     payload = {"due": stamp}
-    await tx.schedule_timer(
-        SLA_WARNING, warn_at, ticket_id=ticket.id, payload=payload, dedupe_key=f"{SLA_WARNING}:{ticket.id}:{stamp}"
-    )
-    await tx.schedule_timer(
-        SLA_BREACH, due, ticket_id=ticket.id, payload=payload, dedupe_key=f"{SLA_BREACH}:{ticket.id}:{stamp}"
-    )
+    suffix = f":{generation}" if generation else ""
+    for kind, when in ((SLA_WARNING, warn_at), (SLA_BREACH, due)):
+        if after is not None and when <= after:
+            continue
+        await tx.schedule_timer(
+            kind, when, ticket_id=ticket.id, payload=payload, dedupe_key=f"{kind}:{ticket.id}:{stamp}{suffix}"
+        )
+
+
+async def restart_response_clock(tx: Tx, services: Services, ticket: Ticket, now: datetime) -> Ticket:
+    """P-SLA-7, R-RESPONSE: the client answered an information request before anyone responded to them. The
+    deadline moves by the time waited, and the warning and breach are armed again for it: those that fell in
+    the wait did nothing (the clock stood still), those still pending are replaced, and one whose moment had
+    come before the wait is not given twice. Returns: the ticket as it is now."""
+    if ticket.first_response_at is not None or ticket.response_due_at is None:
+        return ticket
+    due = await response_deadline(tx, services, ticket, ticket.severity, now)
+    if due != ticket.response_due_at:
+        ticket = await tx.update_ticket(ticket.id, ticket.version, response_due_at=due)
+    await tx.cancel_timers(ticket.id, SLA_WARNING)
+    await tx.cancel_timers(ticket.id, SLA_BREACH)
+    waits = len(await tx.list_pauses(ticket.id))
+    await schedule_response_timers(tx, services, ticket, after=now, generation=f"wait{waits}")
+    return ticket

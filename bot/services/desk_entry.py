@@ -22,10 +22,21 @@ from bot.domain.errors import (
 from bot.domain.errors import StaleVersion as DomainStale
 from bot.i18n import Safe
 from bot.inbox import Receipt
-from bot.services import desk, desk_info, desk_queries, desk_resolve, escalation, outbox
+from bot.services import (
+    desk,
+    desk_assign,
+    desk_info,
+    desk_queries,
+    desk_resolve,
+    desk_response,
+    escalation,
+    mail_desk,
+    mail_severity,
+    outbox,
+)
 from bot.services.client_entry import LeaseLost
 from bot.services.context import Services
-from bot.services.desk_common import AGENT, NotAnAgent, NotTheAssignee, TicketGone, agent_text
+from bot.services.desk_common import AGENT, NotAnAgent, NotTheAssignee, TicketGone, agent_text, audit, load
 from bot.services.events import (
     AskForm,
     CardButton,
@@ -33,10 +44,13 @@ from bot.services.events import (
     EscalateForm,
     FormSubmitted,
     HomeOpened,
+    ReassignForm,
     RejectForm,
     ResolveForm,
+    SeverityForm,
     ThreadMessage,
 )
+from bot.services.mail_events import MailAttachForm
 from storage import Tx
 
 __all__ = [
@@ -58,7 +72,11 @@ CLAIM, REVEAL, ASK, ESCALATE, RESOLVE, APPROVE, REJECT = (
     "approve",
     "reject",
 )
-ACTIONS = frozenset({CLAIM, REVEAL, ASK, ESCALATE, RESOLVE, APPROVE, REJECT})
+SEVERITY, RELEASE, REASSIGN = "severity", "release", "reassign"
+CONTACT = "contact"  # R-RESPONSE: "Registré llamada/sesión"
+ACTIONS = frozenset(
+    {CLAIM, REVEAL, ASK, ESCALATE, RESOLVE, APPROVE, REJECT, SEVERITY, RELEASE, REASSIGN, CONTACT, mail_desk.ATTACH}
+)
 
 _EXPECTED = (
     NotTheAssignee,
@@ -73,6 +91,9 @@ _EXPECTED = (
     TicketGone,
     desk_info.NoClientChat,
     InvalidInput,
+    desk_assign.NotAManager,
+    desk_assign.NotAConsultant,
+    desk_assign.SameAssignee,
 )
 
 
@@ -106,6 +127,12 @@ def refusal(services: Services, exc: Exception) -> str | None:
         return text(services, "desk.error.gone")
     if isinstance(exc, desk_info.NoClientChat):
         return text(services, "desk.error.no_client_chat")
+    if isinstance(exc, desk_assign.NotAManager):
+        return text(services, "desk.error.not_manager")
+    if isinstance(exc, desk_assign.NotAConsultant):
+        return text(services, "desk.error.not_consultant")
+    if isinstance(exc, desk_assign.SameAssignee):
+        return text(services, "desk.error.same_assignee", who=_mention(exc.agent.slack_user_id))
     if isinstance(exc, InvalidInput):
         return text(services, "desk.error.severity")
     return None
@@ -142,15 +169,51 @@ async def handle_action(
                         await _button(tx, services, action, now)
                     else:
                         await _form(tx, services, action, now)
+            except desk_resolve.BillingReasonRequired:
+                # R-WARRANTY: a billing other than the ticket's warranty mark needs its reason, under the field.
+                errors = {"billing_reason": agent_text(services, "desk.error.billing_reason")}
             except InvalidInput as exc:
                 if isinstance(action, FormSubmitted) and isinstance(action.form, EscalateForm):
                     errors = {"severity": refusal(services, exc) or ""}  # shown under the field
+                elif isinstance(action, FormSubmitted) and isinstance(action.form, SeverityForm):
+                    errors = {"severity": agent_text(services, "desk.error.same_severity")}
                 else:
                     await _tell(tx, services, channel, action.user, exc, now)
             except _EXPECTED as exc:
+                if isinstance(exc, _ROLE_REFUSALS):
+                    await _audit_refusal(tx, action, exc, now)
                 await _tell(tx, services, channel, action.user, exc, now)
     services.wake_delivery()
     return errors
+
+
+# Refused for who the person is (no role, not the assignee, not the level's manager: P-ESC-2), not for the
+# ticket's state. Escalation decisions audit their own refusals (they return them instead of raising).
+_ROLE_REFUSALS = (NotAnAgent, NotTheAssignee, NotAuthorized, desk_assign.NotAManager)
+_FORM_ACTIONS = {
+    AskForm: ASK,
+    EscalateForm: ESCALATE,
+    ResolveForm: RESOLVE,
+    RejectForm: REJECT,
+    SeverityForm: SEVERITY,
+    ReassignForm: REASSIGN,
+    MailAttachForm: mail_desk.ATTACH,
+}
+
+
+async def _audit_refusal(tx: Tx, action: CardButton | FormSubmitted, exc: Exception, now: datetime) -> None:
+    """Slack keeps its role checks; like a client's, every refusal leaves an audit row (after the savepoint
+    undid the action's own writes)."""
+    if isinstance(action, CardButton):
+        attempted = action.action
+        ticket_id = action.value if action.action not in (APPROVE, REJECT) else None
+    else:
+        attempted = _FORM_ACTIONS.get(type(action.form), type(action.form).__name__)
+        ticket_id = getattr(action.form, "ticket_id", None)
+    if ticket_id is not None and await tx.get_ticket(ticket_id) is None:
+        ticket_id = None  # a button naming no ticket: the row is kept, tied to none
+    await audit(tx, ticket_id, now, AGENT, action.user, "desk_action_refused", attempted=attempted,
+                reason=type(exc).__name__)  # fmt: skip
 
 
 async def _tell(tx: Tx, services: Services, channel: str, user: str, exc: Exception, now: datetime) -> None:
@@ -168,6 +231,8 @@ async def _button(tx: Tx, services: Services, b: CardButton, now: datetime) -> N
         return  # not a button of ours: a tampered value names nothing
     if b.action == CLAIM:
         await desk.claim(tx, services, ticket_id=b.value, slack_user_id=b.user, at=now)
+    elif b.action == mail_desk.ATTACH:  # P-IN-6: the value names a message of "correo sin cliente"
+        await mail_desk.open_attach(tx, services, b, now)
     elif b.action == REVEAL:
         await desk.request_credentials(tx, services, ticket_id=b.value, slack_user_id=b.user, channel=b.channel, at=now)
     elif b.action in (ASK, ESCALATE, RESOLVE):
@@ -179,15 +244,34 @@ async def _button(tx: Tx, services: Services, b: CardButton, now: datetime) -> N
         view = {"view": b.action, "ticket_id": ticket.id, "channel": b.channel, "ts": b.message_ts}
         if b.action == ESCALATE:
             view["severity"] = int(ticket.severity)
+        if b.action == RESOLVE:
+            view["warranty"] = ticket.warranty  # R-WARRANTY: the modal's billing defaults to the mark
+        await outbox.slack_modal(tx, b.trigger_id, view, at=now)
+    elif b.action == SEVERITY:
+        # R-SEVERITY: the assignee or a manager (a manager may change it before anyone took the ticket).
+        found = await load(tx, b.value)
+        await desk_assign.require_severity_changer(tx, found, b.user)
+        # P-IN-6: "por confirmar" has no current severity yet: the modal offers all four.
+        current = 0 if await mail_severity.is_pending(tx, found.ticket.id) else int(found.ticket.severity)
+        view = {"view": SEVERITY, "ticket_id": found.ticket.id, "channel": b.channel, "ts": b.message_ts,
+                "severity": current}  # fmt: skip
+        await outbox.slack_modal(tx, b.trigger_id, view, at=now)
+    elif b.action == CONTACT:
+        await desk_response.record_contact(tx, services, ticket_id=b.value, slack_user_id=b.user, at=now)
+    elif b.action == RELEASE:
+        await desk_assign.release(tx, services, ticket_id=b.value, slack_user_id=b.user, at=now)
+    elif b.action == REASSIGN:
+        await desk_assign.require_manager(tx, b.user)
+        found = await load(tx, b.value)
+        view = {"view": REASSIGN, "ticket_id": found.ticket.id, "channel": b.channel, "ts": b.message_ts}
         await outbox.slack_modal(tx, b.trigger_id, view, at=now)
     elif b.action == APPROVE:
         decided = await escalation.decide_in_tx(
-            tx, services, escalation_id=b.value, decider_slack_id=b.user, approve=True, reason=None, at=now
-        )
+            tx, services, escalation_id=b.value, decider_slack_id=b.user, approve=True, reason=None, at=now,
+            pressed=(b.channel, b.message_ts),
+        )  # fmt: skip
         if isinstance(decided, Exception):
             await _tell(tx, services, b.channel, b.user, decided, now)  # its audit row stays
-            return
-        await _mark_decided(tx, services, b.channel, b.message_ts, b.user, "desk.escalation.approved_word", now)
     elif b.action == REJECT:
         checked = await escalation.check_decider(tx, escalation_id=b.value, decider_slack_id=b.user, at=now)
         if isinstance(checked, Exception):
@@ -199,7 +283,9 @@ async def _button(tx: Tx, services: Services, b: CardButton, now: datetime) -> N
 
 async def _form(tx: Tx, services: Services, f: FormSubmitted, now: datetime) -> None:
     form = f.form
-    if isinstance(form, AskForm):
+    if isinstance(form, MailAttachForm):
+        await mail_desk.attach(tx, services, f, now)
+    elif isinstance(form, AskForm):
         await desk_info.ask_client(
             tx, services, ticket_id=form.ticket_id, slack_user_id=f.user, question=form.question, at=now
         )
@@ -223,7 +309,17 @@ async def _form(tx: Tx, services: Services, f: FormSubmitted, now: datetime) -> 
             solution=form.solution,
             hours=form.hours,
             charged=form.charged,
+            billing_reason=form.billing_reason,
             at=now,
+        )
+    elif isinstance(form, SeverityForm):
+        await desk_assign.change_severity(
+            tx, services, ticket_id=form.ticket_id, slack_user_id=f.user, severity=form.severity,
+            reason=form.reason, at=now,
+        )  # fmt: skip
+    elif isinstance(form, ReassignForm):
+        await desk_assign.reassign(
+            tx, services, ticket_id=form.ticket_id, slack_user_id=f.user, to_slack_id=form.to_user, at=now
         )
     elif isinstance(form, RejectForm):
         decided = await escalation.decide_in_tx(
@@ -234,22 +330,10 @@ async def _form(tx: Tx, services: Services, f: FormSubmitted, now: datetime) -> 
             approve=False,
             reason=form.reason,
             at=now,
+            pressed=(f.channel, f.message_ts),
         )
         if isinstance(decided, Exception):
             await _tell(tx, services, f.channel, f.user, decided, now)
-            return
-        await _mark_decided(tx, services, f.channel, f.message_ts, f.user, "desk.escalation.rejected_word", now)
-
-
-async def _mark_decided(
-    tx: Tx, services: Services, channel: str, ts: str, user: str, word_key: str, now: datetime
-) -> None:
-    """The request the decider pressed shows the decision instead of its buttons."""
-    if channel and ts:
-        note = agent_text(
-            services, "desk.escalation.decided_note", who=_mention(user), decision=agent_text(services, word_key)
-        )
-        await outbox.slack_update(tx, channel, ts, note, at=now)
 
 
 async def handle_message(services: Services, receipt: Receipt | None, message: ThreadMessage) -> desk.RelayOutcome:

@@ -70,7 +70,7 @@ async def ask_client(
     view = await load(tx, ticket_id)
     agent = await require_assignee(tx, view, slack_user_id)
     ticket = view.ticket
-    if ticket.telegram_chat_id is None:
+    if ticket.telegram_chat_id is None and await tx.get_mail_ticket(ticket_id) is None:  # P-IN-6: or by e-mail
         raise NoClientChat(ticket.number)
     lifecycle.apply(view.state(), lifecycle.Action.ASK_CLIENT, expected_version=ticket.version)
     updated = await tx.update_ticket(ticket_id, ticket.version, status=TicketStatus.WAITING_CLIENT)
@@ -140,6 +140,7 @@ async def on_info_reminder(services: Services, tx: Tx, timer: Timer) -> None:
         thread_note=agent_text(services, "desk.thread.reminder", attempt=attempt, attempts=attempts),
     )
     await audit(tx, ticket.id, now, SYSTEM, INFO_REMINDER, "info_reminder", attempt=attempt, queued=sent)
+    await outbox.slack_card(tx, ticket, at=now)  # "avisos enviados: n de 3" on the card
     next_at = services.calendar.add_business_days(timer.due_at, 1)
     kind, payload = (INFO_REMINDER, {"attempt": attempt + 1}) if attempt < attempts else (INFO_CLOSE, {})
     await tx.schedule_timer(
@@ -167,7 +168,7 @@ async def on_info_close(services: Services, tx: Tx, timer: Timer) -> None:
         max_reminders=attempts,
     )
     now = services.clock()
-    await drop_pending_escalation(tx, view, now, "closed")
+    await drop_pending_escalation(tx, view, now, "closed", services)
     await tx.close_pause(ticket.id, now)
     await tx.update_ticket(ticket.id, ticket.version, status=TicketStatus.CLOSED, closed_at=now)
     erased = await tx.erase_credentials(ticket.id)

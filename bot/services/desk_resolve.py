@@ -13,7 +13,7 @@ from bot.domain.contracts import deduct
 from bot.domain.errors import InvalidHours, InvalidInput
 from bot.domain.types import HoursKind, TicketStatus
 from bot.i18n import Safe
-from bot.services import outbox
+from bot.services import desk_response, outbox
 from bot.services.context import Services
 from bot.services.convert import domain_contract
 from bot.services.desk import require_assignee
@@ -21,12 +21,13 @@ from bot.services.desk_common import (
     AGENT,
     CLIENT,
     SYSTEM,
-    NotTheClient,
+    DeskError,
     TicketView,
     agent_text,
     audit,
     drop_pending_escalation,
     load,
+    may_act,
     notify_client,
 )
 from bot.services.desk_info import INFO_CLOSE, INFO_REMINDER, business_days_words, reopen_keyboard
@@ -36,6 +37,7 @@ from storage.records import Contract, Ticket, Timer
 __all__ = [
     "MAX_HOURS",
     "RESOLVED_AUTOCLOSE",
+    "BillingReasonRequired",
     "DeskTap",
     "ResolveResult",
     "client_confirm",
@@ -50,6 +52,10 @@ __all__ = [
 RESOLVED_AUTOCLOSE = "resolved_autoclose"
 MAX_HOURS = Decimal(1000)  # a typo guard for one ticket's hours, not a policy number
 _MINUTE = Decimal(60)
+
+
+class BillingReasonRequired(DeskError):
+    """R-WARRANTY: the billing differs from the ticket's warranty mark and no reason was given."""
 
 
 @dataclass(frozen=True)
@@ -87,13 +93,17 @@ async def resolve(
     hours: Mapping[HoursKind, Decimal],
     charged: bool,
     at: datetime,
+    billing_reason: str | None = None,
 ) -> ResolveResult:
     """ "Resolver" (P-CLOSE-1): the assignee records the solution and the hours worked. Charged hours come
-    off the contract (P-POL-5/6: remote from the yearly budget, advice from the included hours, the excess
-    billed); warranty work is recorded but free (P-POL-4). Below LOW_HOURS_WARNING_PERCENT the channel is
-    warned. The client gets the solution with Resuelto / Reabrir and a rating, and the ticket closes by
-    itself after RESOLVED_AUTOCLOSE_BUSINESS_DAYS without an answer.
-    Raises NotAnAgent, NotTheAssignee, IllegalTransition, InvalidInput / InvalidHours."""
+    off the contract (P-POL-5/6: remote from the yearly budget, in-office and on-site advice each from its own
+    included hours (R-POOLS), the excess billed; a per-event contract's hours beyond its one hour billed,
+    R-EVENT); warranty work is recorded but free (P-POL-4). The billing defaults to the ticket's warranty mark
+    (R-WARRANTY): the consultant confirms it, or changes it with a reason (audited). Below
+    LOW_HOURS_WARNING_PERCENT the channel is warned. The client gets the solution with Resuelto / Reabrir and a
+    rating (the first response, if the ticket had none: R-RESPONSE), and the ticket closes by itself after
+    RESOLVED_AUTOCLOSE_BUSINESS_DAYS without an answer.
+    Raises NotAnAgent, NotTheAssignee, IllegalTransition, InvalidInput / InvalidHours, BillingReasonRequired."""
     if not solution.strip():
         raise InvalidInput("the solution is empty")
     for kind, amount in hours.items():
@@ -102,14 +112,23 @@ async def resolve(
     view = await load(tx, ticket_id)
     agent = await require_assignee(tx, view, slack_user_id)
     ticket = view.ticket
+    reason = (billing_reason or "").strip()
+    changed = charged is ticket.warranty  # the mark says free and it is charged, or the other way round
+    if changed and not reason:
+        raise BillingReasonRequired(ticket.number)
     lifecycle.apply(view.state(), lifecycle.Action.RESOLVE, expected_version=ticket.version)
-    await drop_pending_escalation(tx, view, at, "resolved")
+    await drop_pending_escalation(tx, view, at, "resolved", services)
     if ticket.status is TicketStatus.WAITING_CLIENT:
         await tx.close_pause(ticket_id, at)
         await tx.cancel_timers(ticket_id, INFO_REMINDER)
         await tx.cancel_timers(ticket_id, INFO_CLOSE)
     before = None if ticket.contract_id is None else await tx.get_contract(ticket.contract_id)
     contract, extra, overage, lines = await _record_hours(tx, services, ticket, hours, charged, at)
+    if changed:
+        await audit(
+            tx, ticket_id, at, AGENT, slack_user_id, "billing_changed", warranty_mark=ticket.warranty,
+            charged=charged, reason=reason,
+        )  # fmt: skip
     updated = await tx.update_ticket(
         ticket_id, ticket.version, status=TicketStatus.RESOLVED, resolved_at=at, solution=solution.strip()
     )
@@ -129,6 +148,8 @@ async def resolve(
         slack_user_id,
         "resolved",
         charged=charged,
+        warranty_mark=ticket.warranty,
+        billing_reason=reason or None,
         minutes={k.value: _minutes(v) for k, v in hours.items() if v > 0},
         billed_extra_hours=str(extra),
         overage_hours=str(overage),
@@ -145,11 +166,19 @@ def _is_low(services: Services, contract: Contract) -> bool:
     return domain_contract(contract).percent_left < Decimal(str(services.settings.low_hours_warning_percent))
 
 
+_USED = {
+    HoursKind.REMOTE: "hours_used",
+    HoursKind.IN_OFFICE: "office_hours_used",  # R-POOLS: two advice pools
+    HoursKind.ON_SITE: "onsite_hours_used",
+}
+
+
 async def _record_hours(
     tx: Tx, services: Services, ticket: Ticket, hours: Mapping[HoursKind, Decimal], charged: bool, at: datetime
 ) -> tuple[Contract | None, Decimal, Decimal, list[str]]:
-    """Ledger rows: the part the contract covers is charged; the rest (billed advice, overage) is recorded
-    uncharged and reported, so nothing is taken silently and the contract never goes negative."""
+    """Ledger rows: the part the contract covers is charged; the rest (billed advice, hours beyond a per-event
+    contract's one hour, overage) is recorded uncharged and reported, so nothing is taken silently and the
+    contract never goes negative."""
     contract = None if ticket.contract_id is None else await tx.get_contract(ticket.contract_id)
     extra = overage = Decimal(0)
     lines: list[str] = []
@@ -158,9 +187,7 @@ async def _record_hours(
         if amount <= 0:
             continue
         lines.append(
-            agent_text(
-                services, "desk.hours.item", kind=agent_text(services, f"desk.hours.{kind.value}"), hours=f"{amount:g}"
-            )
+            agent_text(services, "desk.hours.item", kind=agent_text(services, f"desk.hours.{kind.value}"), hours=amount)
         )
         if contract is None:
             continue
@@ -169,8 +196,8 @@ async def _record_hours(
         if charged:
             before = domain_contract(contract)
             d = deduct(before, amount, kind, rules=services.tiers)
-            used_before = before.hours_used if kind is HoursKind.REMOTE else before.onsite_hours_used
-            used_after = d.contract.hours_used if kind is HoursKind.REMOTE else d.contract.onsite_hours_used
+            used_before: Decimal = getattr(before, _USED[kind])
+            used_after: Decimal = getattr(d.contract, _USED[kind])
             covered = _minutes(used_after - used_before)
             extra += d.billed_extra_hours
             overage += d.overage
@@ -194,7 +221,10 @@ async def _tell_resolved(
     at: datetime,
 ) -> None:
     ticket = view.ticket
-    billing = agent_text(services, "desk.thread.billing_charged" if charged else "desk.thread.billing_warranty")
+    key = "desk.thread.billing_charged" if charged else "desk.thread.billing_warranty"
+    if charged and ticket.contract_id is None:
+        key = "desk.thread.billing_no_contract"  # R-WARRANTY: not free after all, and no contract: billed
+    billing = agent_text(services, key)
     hours_text = ", ".join(lines) or agent_text(services, "desk.thread.hours_none")
     text = agent_text(
         services,
@@ -205,9 +235,9 @@ async def _tell_resolved(
         hours=Safe(hours_text),
     )
     if extra > 0:
-        text += "\n" + agent_text(services, "desk.thread.billed_extra", hours=f"{extra:g}")
+        text += "\n" + agent_text(services, "desk.thread.billed_extra", hours=extra)
     if overage > 0:
-        text += "\n" + agent_text(services, "desk.thread.overage", hours=f"{overage:g}")
+        text += "\n" + agent_text(services, "desk.thread.overage", hours=overage)
     await outbox.slack_thread(tx, ticket, text, at=at)
     await outbox.slack_card(tx, ticket, at=at)
     days = services.settings.resolved_autoclose_business_days
@@ -220,6 +250,7 @@ async def _tell_resolved(
         solution=solution,
         remaining=business_days_words(services, view.language, days),
         keyboard=solution_keyboard(services, view.language, ticket.id),
+        response=desk_response.SOLUTION,  # R-RESPONSE: reaches the client, so it counts if nothing came before
     )
 
 
@@ -231,9 +262,9 @@ async def _warn_low(tx: Tx, services: Services, view: TicketView, contract: Cont
         "desk.thread.low_hours",
         contract=contract.number,
         client=client.name if client else "?",
-        left=f"{dc.hours_left:g}",
-        total=f"{dc.hours_total:g}",
-        percent=f"{dc.percent_left.quantize(Decimal(1)):g}",
+        left=dc.hours_left,
+        total=dc.hours_total,
+        percent=dc.percent_left.quantize(Decimal(1)),
     )
     channel = services.settings.slack_support_channel
     await outbox.slack_channel(tx, channel, text, at=at, dedupe_key=f"low-hours:{contract.id}:{contract.minutes_used}")
@@ -241,17 +272,21 @@ async def _warn_low(tx: Tx, services: Services, view: TicketView, contract: Cont
 
 
 async def _client_view(tx: Tx, ticket_id: int, telegram_user_id: int) -> TicketView:
+    """The ticket, for a client who may act on it: its reporter or a contact acting for the whole company
+    (P-CLOSE-2: only they confirm, reopen or rate). Raises TicketGone, NotTheClient, NotTheReporter."""
     view = await load(tx, ticket_id)
-    contact = await tx.get_contact_by_telegram_user(telegram_user_id)
-    if contact is None or contact.client_id != view.ticket.client_id:
-        raise NotTheClient(str(telegram_user_id))
+    await may_act(tx, view.ticket, telegram_user_id)
     return view
 
 
-async def _close(tx: Tx, services: Services, view: TicketView, action: lifecycle.Action, at: datetime) -> Ticket:
+async def _close(
+    tx: Tx, services: Services, view: TicketView, action: lifecycle.Action, at: datetime, by: int | None = None
+) -> Ticket:
+    """Close the ticket; `by` is the Telegram user who confirmed (the reporter, or a contact acting for the
+    company: the audit names who it was), None for the scheduler."""
     ticket = view.ticket
     lifecycle.apply(view.state(), action, expected_version=ticket.version)
-    await drop_pending_escalation(tx, view, at, "closed")
+    await drop_pending_escalation(tx, view, at, "closed", services)
     closed = await tx.update_ticket(ticket.id, ticket.version, status=TicketStatus.CLOSED, closed_at=at)
     await tx.cancel_timers(ticket.id, RESOLVED_AUTOCLOSE)
     erased = await tx.erase_credentials(ticket.id)  # passwords live no longer than the ticket
@@ -260,7 +295,7 @@ async def _close(tx: Tx, services: Services, view: TicketView, action: lifecycle
         ticket.id,
         at,
         CLIENT if action is lifecycle.Action.CLIENT_CONFIRMED else SYSTEM,
-        str(ticket.telegram_chat_id),
+        str(ticket.telegram_chat_id if by is None else by),
         action.value,
         credentials_erased=erased,
     )
@@ -293,7 +328,8 @@ class DeskTap:
 
 async def client_tap(tx: Tx, services: Services, tap: DeskTap, *, telegram_user_id: int, at: datetime) -> str | None:
     """Run a tapped Resuelto / Reabrir / rating. Returns: a short notice for the tap's answer, or None.
-    Raises NotTheClient, TicketGone, IllegalTransition, InvalidInput (a button from another state)."""
+    Raises NotTheClient / NotTheReporter (P-CLOSE-2: only the reporter or a contact acting for the company),
+    TicketGone, IllegalTransition, InvalidInput (a button from another state)."""
     if tap.action == "ok":
         await client_confirm(tx, services, ticket_id=tap.ticket_id, telegram_user_id=telegram_user_id, at=at)
     elif tap.action == "reopen":
@@ -303,7 +339,7 @@ async def client_tap(tx: Tx, services: Services, tap: DeskTap, *, telegram_user_
         view = await _client_view(tx, tap.ticket_id, telegram_user_id)
         if view.ticket.rating is not None:
             # The rating is given once: a second tap (or a replay) changes nothing and says so quietly.
-            contact = view.contact
+            contact = await tx.get_contact_by_telegram_user(telegram_user_id)  # who tapped, in their language
             return services.catalogue.plain(contact.language if contact else "es", "tickets.already_rated")
         await client_rate(tx, services, ticket_id=tap.ticket_id, telegram_user_id=telegram_user_id,
                           rating=tap.rating, at=at)  # fmt: skip
@@ -311,10 +347,10 @@ async def client_tap(tx: Tx, services: Services, tap: DeskTap, *, telegram_user_
 
 
 async def client_confirm(tx: Tx, services: Services, *, ticket_id: int, telegram_user_id: int, at: datetime) -> Ticket:
-    """ "Resuelto": the client accepts the solution and the ticket closes. Raises NotTheClient,
-    IllegalTransition (not resolved: e.g. a second tap)."""
+    """ "Resuelto": the client accepts the solution and the ticket closes. Raises NotTheClient, NotTheReporter
+    (P-CLOSE-2), IllegalTransition (not resolved: e.g. a second tap)."""
     view = await _client_view(tx, ticket_id, telegram_user_id)
-    closed = await _close(tx, services, view, lifecycle.Action.CLIENT_CONFIRMED, at)
+    closed = await _close(tx, services, view, lifecycle.Action.CLIENT_CONFIRMED, at, telegram_user_id)
     await outbox.slack_thread(tx, closed, agent_text(services, "desk.thread.confirmed"), at=at)
     await notify_client(tx, view, services, "tickets.closed", at=at)
     return closed
@@ -322,7 +358,7 @@ async def client_confirm(tx: Tx, services: Services, *, ticket_id: int, telegram
 
 async def client_reopen(tx: Tx, services: Services, *, ticket_id: int, telegram_user_id: int, at: datetime) -> Ticket:
     """ "Reabrir" (P-CLOSE-2): back to the assignee, who is told in the thread. Raises NotTheClient,
-    IllegalTransition (not resolved or closed)."""
+    NotTheReporter (a colleague may not reopen for the reporter), IllegalTransition (not resolved or closed)."""
     view = await _client_view(tx, ticket_id, telegram_user_id)
     ticket = view.ticket
     lifecycle.apply(view.state(), lifecycle.Action.REOPEN, expected_version=ticket.version)
@@ -344,7 +380,8 @@ async def client_reopen(tx: Tx, services: Services, *, ticket_id: int, telegram_
 async def client_rate(
     tx: Tx, services: Services, *, ticket_id: int, telegram_user_id: int, rating: int, at: datetime
 ) -> Ticket:
-    """The 1-5 satisfaction rating offered with the solution, given once. Raises NotTheClient, InvalidInput."""
+    """The 1-5 satisfaction rating offered with the solution, given once, by the reporter or a contact acting
+    for the company (P-CLOSE-2). Raises NotTheClient, NotTheReporter, InvalidInput."""
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(f"a rating is 1 to 5, got {rating!r}")
     view = await _client_view(tx, ticket_id, telegram_user_id)

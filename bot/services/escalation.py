@@ -22,6 +22,7 @@ from bot.services.desk_common import (
     agent_text,
     audit,
     load,
+    may_act,
     notify_client,
 )
 from bot.services.desk_deadline import response_deadline, schedule_response_timers
@@ -30,11 +31,17 @@ from storage import Tx
 from storage.records import Agent, Escalation
 
 __all__ = [
+    "COPY",
     "MANAGER_ROLES",
     "check_decider",
     "decide_in_tx",
+    "decided_text",
+    "record_copy",
+    "refresh_copies",
     "request_in_tx",
 ]
+
+COPY = "escalation_copy"  # the audit action naming where a copy of a request was posted
 
 MANAGER_ROLES = frozenset({Role.QUALITY_MANAGER, Role.OPERATIONS_MANAGER})
 _LEVEL_KEY = {2: "desk.level.2", 3: "desk.level.3"}
@@ -52,9 +59,11 @@ async def _check_requester(tx: Tx, view: TicketView, kind: str, who: str) -> str
             raise NotTheAssignee(view.assignee)
         return f"<@{agent.slack_user_id}>"
     if kind == CLIENT:
-        contact = await tx.get_contact_by_telegram_user(int(who)) if who.lstrip("-").isdigit() else None
-        if contact is None or contact.client_id != view.ticket.client_id:
-            raise NotTheClient(who)
+        # P-ESC-2: the client who asks is the one who reported the ticket, or a contact the company named to act
+        # on all its tickets; a colleague is refused (NotTheReporter), like a stranger (NotTheClient).
+        if not who.lstrip("-").isdigit():
+            raise NotTheClient(who, "not_a_contact")
+        contact = await may_act(tx, view.ticket, int(who))
         return contact.name
     if kind == SYSTEM:
         return kind
@@ -75,8 +84,9 @@ async def request_in_tx(
     """Ask to raise a ticket one level (P-ESC-1); the next level's managers get Aprobar / Rechazar (P-ESC-2).
 
     requested_by_kind is "agent" (id: Slack user id; must be the assignee or a manager), "client" (id: the
-    Telegram user id; must belong to the ticket's company) or "system" (the SLA clock).
-    Raises TicketGone, NotAnAgent, NotTheAssignee, NotTheClient, and the domain's EscalationError /
+    Telegram user id; must be the contact who reported the ticket or one acting for the company, P-ESC-2) or
+    "system" (the SLA clock).
+    Raises TicketGone, NotAnAgent, NotTheAssignee, NotTheClient / NotTheReporter, and the domain's EscalationError /
     InvalidInput (already pending, top level, finished ticket, empty reason, severity not more urgent).
     """
     view = await load(tx, ticket_id)
@@ -97,18 +107,6 @@ async def request_in_tx(
     )
     # Bumping the version makes two simultaneous requests collide: one commits, the other rolls back.
     updated = await tx.update_ticket(ticket_id, ticket.version)
-    await audit(
-        tx,
-        ticket_id,
-        at,
-        requested_by_kind,
-        requested_by_id,
-        "escalation_requested",
-        escalation_id=escalation.id,
-        to_level=to_level,
-        reason=reason.strip(),
-        new_severity=None if new_severity is None else int(new_severity),
-    )
     role = lifecycle.approver_role(to_level)
     sev = (
         "" if new_severity is None else agent_text(services, "desk.escalation.new_severity", severity=int(new_severity))
@@ -121,6 +119,19 @@ async def request_in_tx(
         who=Safe(who) if requested_by_kind == AGENT else who,
         reason=reason.strip(),
         severity=Safe(sev),
+    )
+    await audit(
+        tx,
+        ticket_id,
+        at,
+        requested_by_kind,
+        requested_by_id,
+        "escalation_requested",
+        escalation_id=escalation.id,
+        to_level=to_level,
+        reason=reason.strip(),
+        new_severity=None if new_severity is None else int(new_severity),
+        text=text,  # the request as every copy shows it, kept for the copies' decided form
     )
     for manager in await tx.list_agents(role, active_only=True):
         await outbox.slack_dm(
@@ -188,9 +199,11 @@ async def decide_in_tx(
     approve: bool,
     reason: str | None,
     at: datetime,
+    pressed: tuple[str, str] | None = None,
 ) -> Escalation | Exception:
     """The decision inside the caller's transaction; an authorization refusal is returned (after its audit
-    row is written) so the caller can commit the audit and then raise it."""
+    row is written) so the caller can commit the audit and then raise it. Every copy of the request (each
+    manager's DM, the thread, and `pressed`, the (channel, ts) the decider pressed) then shows the decision."""
     escalation, agent = await _authorize(tx, escalation_id, decider_slack_id, at)
     if isinstance(agent, Exception):
         return agent
@@ -224,12 +237,73 @@ async def decide_in_tx(
         decider_slack_id,
         "escalation_approved" if approve else "escalation_rejected",
         escalation_id=escalation_id,
+        to_level=escalation.to_level,
         level=updated.escalation_level,
         severity=int(updated.severity),
         reason=decided.decision_reason,
     )
     await _tell_decision(tx, services, view, decided, agent, approve, at)
+    await refresh_copies(tx, services, decided, at, pressed=pressed)
     return decided
+
+
+# --- the copies of a request: each manager's DM and the thread -------------------------------------------
+async def record_copy(tx: Tx, escalation_id: int, channel: str, ts: str, *, at: datetime) -> None:
+    """Note where a copy of the request was posted (recorded when Slack answered with its place)."""
+    found = await tx.get_escalation(escalation_id)
+    if found is not None:
+        await audit(tx, found.ticket_id, at, SYSTEM, "slack", COPY, escalation_id=escalation_id, channel=channel, ts=ts)
+
+
+async def decided_text(tx: Tx, services: Services, esc: Escalation) -> str:
+    """The request as it was asked (ticket, level, who, reason) and, below it, the decision: who decided what,
+    and why when rejected; a request dropped because the ticket was resolved or closed says so."""
+    events = await tx.list_audit(esc.ticket_id)
+    asked = next(
+        (str(e.data["text"]) for e in events
+         if e.action == "escalation_requested" and e.data.get("escalation_id") == esc.id and e.data.get("text")),
+        None,
+    )  # fmt: skip
+    if asked is None:  # a request made before its text was kept: rebuilt from the row
+        ticket = await tx.get_ticket(esc.ticket_id)
+        asked = agent_text(
+            services, "desk.escalation.request_dm", ticket=ticket.number if ticket else "?",
+            level=agent_text(services, _LEVEL_KEY.get(esc.to_level, "desk.level.2")), who=esc.requested_by_id,
+            reason=esc.reason, severity="",
+        )  # fmt: skip
+    if esc.status is EscalationStatus.REQUESTED:
+        return asked
+    if esc.status is EscalationStatus.REJECTED and esc.decision_reason in _DROPPED:
+        return f"{asked}\n{agent_text(services, f'desk.escalation.dropped_{esc.decision_reason}')}"
+    decider = None if esc.decided_by is None else await tx.get_agent(esc.decided_by)
+    who = Safe(f"<@{decider.slack_user_id}>") if decider is not None else "—"
+    approved = esc.status is EscalationStatus.APPROVED
+    word = agent_text(services, "desk.escalation.approved_word" if approved else "desk.escalation.rejected_word")
+    line = agent_text(services, "desk.escalation.decided_note", who=who, decision=word)
+    if not approved and esc.decision_reason:
+        line += " · " + agent_text(services, "desk.escalation.decided_reason", reason=esc.decision_reason)
+    return f"{asked}\n{line}"
+
+
+_DROPPED = ("resolved", "closed")  # desk_common.drop_pending_escalation's reasons
+
+
+async def refresh_copies(
+    tx: Tx, services: Services, esc: Escalation, at: datetime, *, pressed: tuple[str, str] | None = None
+) -> None:
+    """Replace every posted copy of a decided request with its decided form: no copy keeps live buttons, and
+    each keeps the ticket, who asked, the reason and the decision. A copy not posted yet is rendered decided
+    when it is sent (the Slack senders read the request's state at send time)."""
+    places = {
+        (str(e.data["channel"]), str(e.data["ts"]))
+        for e in await tx.list_audit(esc.ticket_id)
+        if e.action == COPY and e.data.get("escalation_id") == esc.id
+    }
+    if pressed is not None and pressed[0] and pressed[1]:
+        places.add(pressed)
+    text = await decided_text(tx, services, esc)
+    for channel, ts in sorted(places):
+        await outbox.slack_update(tx, channel, ts, text, at=at)
 
 
 async def _tell_decision(

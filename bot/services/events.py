@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from bot.conversation.model import Command, Document, Media, Photo, Text
 from bot.domain.types import HoursKind, Severity
+from bot.services.mail_events import MailAttachForm
 
 __all__ = [
     "AskForm",
@@ -24,12 +25,15 @@ __all__ = [
     "ContactShared",
     "DeskAction",
     "EscalateForm",
+    "Form",
     "FormSubmitted",
     "HomeOpened",
     "MessageSent",
     "Person",
+    "ReassignForm",
     "RejectForm",
     "ResolveForm",
+    "SeverityForm",
     "SharedFile",
     "ThreadMessage",
 ]
@@ -64,11 +68,16 @@ class MessageSent:
 
 @dataclass(frozen=True)
 class ButtonTapped:
-    """An inline button: its callback data (never trusted) and the query to answer."""
+    """An inline button: its callback data (never trusted) and the query to answer. The message it was under,
+    as Telegram sent it back: its text (HTML), the tapped button's label and the keyboard's rows of
+    (label, data), so once answered the question can show the choice instead of its buttons."""
 
     data: str
     query_id: str
     message_id: int | None = None
+    message_html: str | None = None
+    label: str | None = None
+    keyboard: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ class ResolveForm:
     solution: str
     hours: dict[HoursKind, Decimal]
     charged: bool
+    billing_reason: str = ""  # R-WARRANTY: why the billing differs from the ticket's warranty mark
 
 
 @dataclass(frozen=True)
@@ -137,11 +147,32 @@ class RejectForm:
 
 
 @dataclass(frozen=True)
+class SeverityForm:
+    """R-SEVERITY: the new severity and why (the client is told both)."""
+
+    ticket_id: int
+    severity: Severity
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReassignForm:
+    """A manager gives the ticket to this Slack user."""
+
+    ticket_id: int
+    to_user: str
+
+
+# MailAttachForm: the desk attaches a message of "correo sin cliente" to a company (P-IN-6).
+Form = AskForm | EscalateForm | ResolveForm | RejectForm | SeverityForm | ReassignForm | MailAttachForm
+
+
+@dataclass(frozen=True)
 class FormSubmitted:
     """A modal submitted and valid as a form; the entry may still answer with errors under its fields."""
 
     user: str
-    form: AskForm | EscalateForm | ResolveForm | RejectForm
+    form: Form
     channel: str = ""
     message_ts: str = ""  # the card (or the escalation request) the modal was opened from
 

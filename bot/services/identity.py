@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from bot.conversation.model import Button, Msg, ProductOption, Reply
+from bot.conversation.prompts import MENU_HOME as REFUSED_MENU
+from bot.conversation.prompts import REPORT_AGAIN
 from bot.dates import hours_number, numeric_date
 from bot.domain import contracts as dc
 from bot.domain.contracts import ContractStatus
+from bot.domain.entitlement import warranty_candidates
 from bot.domain.remote_access import normalize_phone
+from bot.domain.types import Tier
 from bot.services import outbox
 from bot.services.context import Services
 from bot.services.convert import domain_contract, domain_product
 from bot.services.intake_render import Renderer
 from storage import DuplicateError, SecretBox, Tx
-from storage.records import Client, Contact, Contract, Draft, Product
+from storage.records import Client, Contact, Contract, Draft, Product, Ticket
 
 __all__ = [
     "MENU_CONTACT",
+    "MENU_HOME",
     "MENU_POLICY",
     "MENU_REPORT",
     "MENU_TICKETS",
@@ -35,10 +40,11 @@ __all__ = [
     "unknown_user",
 ]
 
-MENU_REPORT = "m:report"
+MENU_REPORT = REPORT_AGAIN  # also the button under a refused report (bot.conversation.moves.refused)
 MENU_TICKETS = "m:tickets"
 MENU_POLICY = "m:policy"
 MENU_CONTACT = "m:contact"
+MENU_HOME = REFUSED_MENU  # the greeting with the menu again (the way back after a refused report)
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,21 @@ class Profile:
     client: Client
     contract: Contract | None
     products: tuple[Product, ...]
+    # R-EVENT: the company's tickets that took a purchase order, by the per-event contract they took.
+    events: Mapping[int, Ticket] = field(default_factory=dict)
 
     @property
     def first_name(self) -> str:
         return self.contact.name.split()[0] if self.contact.name.split() else self.contact.name
 
     def domain_contract(self) -> dc.Contract | None:
-        return None if self.contract is None else domain_contract(self.contract)
+        if self.contract is None:
+            return None
+        return domain_contract(self.contract, self.events.get(self.contract.id))
+
+    def used_purchase_orders(self) -> dict[str, str]:
+        """R-EVENT: every purchase order the company already used, with the ticket that used it."""
+        return {t.purchase_order: t.number for t in self.events.values() if t.purchase_order}
 
     def options(self) -> tuple[ProductOption, ...]:
         """The products the intake offers: those of the governing contract, or not tied to any."""
@@ -67,11 +81,15 @@ class Profile:
         )
 
 
-def choose_contract(contracts: Sequence[Contract], today: date) -> Contract | None:
-    """The active contract ending last (P-POL-2); else the one ending last, so a refusal can say why."""
+def choose_contract(
+    contracts: Sequence[Contract], today: date, events: Mapping[int, Ticket] | None = None
+) -> Contract | None:
+    """The active contract ending last (P-POL-2; a per-event one whose ticket was taken is not active, R-EVENT);
+    else the one ending last, so a refusal can say why."""
     if not contracts:
         return None
-    active = [c for c in contracts if domain_contract(c).status(today) is ContractStatus.ACTIVE]
+    taken = events or {}
+    active = [c for c in contracts if domain_contract(c, taken.get(c.id)).status(today) is ContractStatus.ACTIVE]
     pool = active or list(contracts)
     return max(pool, key=lambda c: (c.ends_on, c.id))
 
@@ -84,9 +102,13 @@ async def load_profile(tx: Tx, telegram_user_id: int, today: date) -> Profile | 
     client = await tx.get_client(contact.client_id)
     if client is None:
         return None
-    contract = choose_contract(await tx.contracts_for_client(client.id), today)
+    contracts = await tx.contracts_for_client(client.id)
+    events: dict[int, Ticket] = {}
+    if any(c.tier is Tier.PER_EVENT for c in contracts):
+        events = {t.contract_id: t for t in await tx.list_purchase_order_tickets(client.id) if t.contract_id}
+    contract = choose_contract(contracts, today, events)
     products = tuple(await tx.list_products(client.id))
-    return Profile(contact, client, contract, products)
+    return Profile(contact, client, contract, products, events)
 
 
 @dataclass
@@ -148,6 +170,8 @@ def greeting_lines(profile: Profile, services: Services, today: date, lang: str)
     """Hello, the contract and its hours left (P-POL-8 in one line), and a low-hours hint."""
     contract = profile.domain_contract()
     if contract is None or contract.status(today) is not ContractStatus.ACTIVE:
+        if warranty_candidates((o.product for o in profile.options()), today):
+            return [Msg("greeting.no_contract"), Msg("intake.warranty.only")]  # R-WARRANTY: the free route
         return [Msg("greeting.no_contract")]
     valid = numeric_date(contract.ends_on, lang, catalogue=services.catalogue)
     if services.tiers[contract.tier].needs_purchase_order:
@@ -218,7 +242,8 @@ async def shared_contact(t: ClientTurn, *, phone: str, contact_user_id: int | No
     elif contact_user_id != t.user_id:
         await unknown_user(t, "contact.phone_not_yours")
     else:
-        candidates = [c for c in await t.tx.find_contact_by_phone(phone) if c.telegram_user_id is None]
+        # A deactivated (or forgotten) contact is never linked again: the company invites the person anew.
+        candidates = [c for c in await t.tx.find_contact_by_phone(phone) if c.telegram_user_id is None and c.active]
         if len(candidates) != 1 or not normalize_phone(phone):
             await unknown_user(t, "contact.phone_not_found")
             return

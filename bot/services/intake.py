@@ -39,11 +39,14 @@ __all__ = [
     "cancel",
     "register_timers",
     "resume",
+    "stale_choice",
 ]
 
 INTAKE = "intake"  # the draft's data["kind"] for an intake (other kinds: client_requests, bridge)
 DRAFT_EXPIRY = "draft_expiry"
-_SALES_REASONS = frozenset({"no_contract", "not_started", "expired", "hours_exhausted", "discontinued_product"})
+_SALES_REASONS = frozenset(
+    {"no_contract", "not_started", "expired", "hours_exhausted", "discontinued_product", "event_used"}
+)
 
 
 def _context(services: Services, profile: Profile, now: datetime) -> IntakeContext:
@@ -54,6 +57,7 @@ def _context(services: Services, profile: Profile, now: datetime) -> IntakeConte
         products=profile.options(),
         tiers=services.tiers,
         targets=services.targets,
+        used_purchase_orders=profile.used_purchase_orders(),  # R-EVENT
     )
 
 
@@ -156,6 +160,15 @@ async def _reprompt(t: ClientTurn) -> None:
     await t.say(prompt(state, _context(t.services, t.profile, t.now)), renderer=renderer)
 
 
+def stale_choice(t: ClientTurn, data: str) -> bool:
+    """Whether an intake button ("i:<seq>:…") belongs to a question already answered or an intake that is over:
+    it gets a toast, not the question again."""
+    if t.draft is None or t.draft_kind != INTAKE:
+        return True
+    seq = data.split(":", 2)[1] if data.count(":") >= 2 else ""
+    return seq != str(IntakeState.from_data(t.draft.data["intake"]).seq)
+
+
 async def answer(t: ClientTurn, event: Input) -> bool:
     """One client input to the intake in progress: step(), then the draft, replies and ticket.
     Returns: False when the chat has no intake in progress (nothing was written: the entry routes on)."""
@@ -189,6 +202,16 @@ async def resume(t: ClientTurn, *, fresh: bool) -> None:
 
 async def cancel(t: ClientTurn) -> bool:
     """`/cancelar`: drop whatever the chat had in progress. Returns: whether there was something."""
+    if t.draft is not None and t.draft_kind == INTAKE:
+        # A report left unfinished, as the intake's own Cancel button records it (the metrics count both).
+        await t.tx.append_audit(
+            None,
+            at=t.now,
+            actor_kind="client",
+            actor_id=str(t.user_id),
+            action=f"intake_{Status.CANCELLED.value}",
+            data={"refusal": None, "step": t.draft.step, "via": "command"},
+        )
     had = await t.tx.delete_draft(t.chat_id)
     t.draft = None
     key = "commands.cancel_done" if had else "commands.cancel_nothing"
@@ -211,7 +234,12 @@ def register_timers(scheduler: Scheduler, services: Services) -> None:
         renderer = Renderer.for_services(services, draft.language)
         await send(tx, chat_id, renderer, Reply((Msg("intake.draft_expired"),)), now)
         await tx.append_audit(
-            None, at=now, actor_kind="system", actor_id="scheduler", action="draft_expired", data={"chat_id": chat_id}
+            None,
+            at=now,
+            actor_kind="system",
+            actor_id="scheduler",
+            action="draft_expired",
+            data={"chat_id": chat_id, "step": draft.step},
         )
 
     scheduler.register(DRAFT_EXPIRY, expire)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from bot.conversation.model import IntakeState, Msg, Reply
+from bot.domain.contracts import purchase_order_key
 from bot.domain.remote_access import format_teamviewer_id
 from bot.domain.types import ServiceArea, Severity
 from bot.i18n import Safe
+from bot.logs import bind_ticket
 from bot.services import outbox
 from bot.services.context import Services
 from bot.services.identity import Profile, send
@@ -27,16 +30,13 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _onsite_details(services: Services, state: IntakeState) -> str | None:
+def _onsite_details(state: IntakeState) -> str | None:
+    """P-IN-5: the visit's address, who receives the consultant and the access rules, kept apart (JSON) so the
+    card shows each as its own field (bot.services.desk_queries.onsite_fields reads it back)."""
     if state.access != "onsite":
         return None
-    return services.catalogue.plain(
-        AGENT_LANGUAGE,
-        "intake.onsite.details",
-        address=state.onsite_address or "",
-        contact=state.onsite_contact or "",
-        rules=state.onsite_rules or "—",
-    )
+    fields = {"address": state.onsite_address or "", "contact": state.onsite_contact or "", "rules": state.onsite_rules}
+    return json.dumps(fields, ensure_ascii=False)
 
 
 async def open_ticket(
@@ -69,21 +69,26 @@ async def open_ticket(
             severity=severity,
             description=description,
             opened_at=now,
-            contract_id=profile.contract.id if profile.contract is not None else None,
+            # R-WARRANTY: on the warranty route alone the contract is not valid: the ticket takes none.
+            contract_id=profile.contract.id if profile.contract is not None and not state.warranty_only else None,
             product_id=state.product_id,
             since_at=since.instant if since is not None else None,
             since_text=state.since_text,
-            onsite_details=_onsite_details(services, state),
+            onsite_details=_onsite_details(state),
             telegram_chat_id=chat_id,
             clock_started_at=cal.next_open(now),
             response_due_at=due,
             slack_channel=card_channel(services.settings, profile.client.id, severity),
+            warranty=not state.charged,  # R-WARRANTY: the mark the card shows and the resolution confirms
+            # R-EVENT: a charged per-event report takes its contract's one event and uses its order up.
+            purchase_order=purchase_order_key(state.purchase_order) if state.purchase_order and state.charged else None,
         ),
         prefix=services.settings.ticket_prefix,
         # The year of the number is the client's year: a ticket opened at 19:30 on 31 Dec in Mexico City
         # (01:30 UTC on 1 Jan) is still a ticket of the old year.
         year=now.astimezone(services.settings.zone).year,
     )
+    bind_ticket(ticket.number)  # the lines logged from here on name it
     if state.tv_password:
         # The label is what the card shows (never the secret): "TeamViewer 1 234 567 890".
         label = f"TeamViewer {format_teamviewer_id(state.teamviewer_id or '')}".strip()
@@ -100,13 +105,18 @@ async def open_ticket(
         action="opened",
         data={
             "channel": "telegram",
+            "severity": int(severity),
             "access": state.access,
             "teamviewer_id": state.teamviewer_id,
             "product_name": state.product_name,
             "purchase_order": state.purchase_order,
             "charged": state.charged,
             "entitlement_rule": state.entitlement_rule,
+            "warranty_cause": state.cause,  # R-WARRANTY: what the client said came before the failure
             "triage": {"symptom": state.symptom, "impact": state.impact, "reach": state.reach},
+            # The precision the client gave (a day, a part of the day, an hour): the card never adds an hour.
+            "since_precision": since.precision.value if since is not None else None,
+            "since_part": since.part.value if since is not None and since.part is not None else None,
             "attachments": len(state.attachments),
             "links": list(state.links),
         },

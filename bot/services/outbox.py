@@ -21,22 +21,29 @@ SLACK = "slack"
 
 # --- Telegram kinds (senders in handlers/telegram) --------------------------------------------------
 # {chat_id, text (HTML), keyboard?: [[{text, data}|{text, url}]], contact_button?, remove_keyboard?,
-#  ticket_id?, thread_note?}
+#  ticket_id?, ticket?, thread_note?}
 TG_SEND = "send"
 TG_EDIT = "edit"  # {chat_id, message_id, text, keyboard?}
 TG_DELETE = "delete"  # {chat_id, message_id}
 TG_ANSWER = "answer"  # {query_id, text?}: answerCallbackQuery, so a tapped button stops spinning
+# A file an agent shared in a card's thread, fetched from Slack at send time (nothing but its address rests here):
+# {chat_id, caption (HTML), file: {url, name, mimetype, size}, ticket_id, ticket, relayed?}
+TG_PHOTO = "photo"
+TG_DOCUMENT = "document"
+TG_MARKUP = "markup"  # {chat_id, message_id, keyboard?}: editMessageReplyMarkup (a question's buttons, once answered)
 
 # --- Slack kinds (senders in handlers/slack) ---------------------------------------------------------
-SLACK_CARD = "card"  # {ticket_id}: post the ticket's card, or update it in place once posted
-SLACK_THREAD = "thread"  # {ticket_id, text (mrkdwn, already escaped)}
-SLACK_THREAD_FILE = "thread_file"  # {ticket_id, attachment_id}
+# A row about a ticket names it by id, and by number ("ticket") for the log lines of its delivery.
+SLACK_CARD = "card"  # {ticket_id, ticket}: post the ticket's card, or update it in place once posted
+SLACK_THREAD = "thread"  # {ticket_id, ticket, text (mrkdwn, already escaped)}
+SLACK_THREAD_FILE = "thread_file"  # {ticket_id, ticket, attachment_id}
 SLACK_EPHEMERAL = "ephemeral"  # {channel, user, text, blocks?}
 SLACK_DM = "dm"  # {user, text, blocks?}
 SLACK_CHANNEL = "channel"  # {channel, text, blocks?}: a notice in a channel (SLA warnings, sales)
 SLACK_MODAL = "modal"  # {trigger_id, view, ...}: open a modal (the trigger lives 3 s: nothing waits before it)
 SLACK_HOME = "home"  # {user}: publish the user's App Home from the store
 SLACK_UPDATE = "update"  # {channel, ts, text}: replace a message we posted (a decided escalation's buttons)
+SLACK_REACTION = "reaction"  # {channel, ts, name}: reactions.add (a relayed reply's mark once Telegram took it)
 
 
 def ticket_key(ticket_id: int) -> str:
@@ -71,6 +78,7 @@ def method_lane(method: str) -> str:
 
 METHOD_TIERS = {
     "chat.update": 3,
+    "reactions.add": 3,
     "conversations.open": 3,
     "conversations.history": 3,
     "chat.postEphemeral": 4,
@@ -103,6 +111,46 @@ async def telegram_send(
     )
 
 
+async def telegram_file(
+    tx: Tx,
+    chat_id: int,
+    kind: str,
+    caption: str,
+    file: Mapping[str, Any],
+    *,
+    at: datetime,
+    dedupe_key: str | None = None,
+    **extra: Any,
+) -> int | None:
+    """Queue a photo or a document (TG_PHOTO / TG_DOCUMENT) that the sender fetches from Slack at send time."""
+    if kind not in (TG_PHOTO, TG_DOCUMENT):
+        raise ValueError(f"not a file kind: {kind}")
+    payload: dict[str, Any] = {"chat_id": chat_id, "caption": caption, "file": dict(file), **extra}
+    return await tx.enqueue(
+        TELEGRAM, str(chat_id), kind, payload, at=at, dedupe_key=dedupe_key, pace_key=chat_lane(chat_id)
+    )
+
+
+async def telegram_edit(
+    tx: Tx, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None, *, at: datetime
+) -> int | None:
+    """Queue the replacement of a message's text (HTML) and inline keyboard (None: no buttons left)."""
+    payload: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
+    if keyboard:
+        payload["keyboard"] = [[dict(button) for button in row] for row in keyboard]
+    return await tx.enqueue(TELEGRAM, str(chat_id), TG_EDIT, payload, at=at, pace_key=chat_lane(chat_id))
+
+
+async def telegram_markup(
+    tx: Tx, chat_id: int, message_id: int, keyboard: Keyboard | None, *, at: datetime
+) -> int | None:
+    """Queue the replacement of a message's inline keyboard (None: no buttons left)."""
+    payload: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id}
+    if keyboard:
+        payload["keyboard"] = [[dict(button) for button in row] for row in keyboard]
+    return await tx.enqueue(TELEGRAM, str(chat_id), TG_MARKUP, payload, at=at, pace_key=chat_lane(chat_id))
+
+
 async def telegram_delete(tx: Tx, chat_id: int, message_id: int, *, at: datetime) -> int | None:
     """Queue the deletion of a message (e.g. the one that carried a password, P-IN-3)."""
     return await tx.enqueue(
@@ -132,7 +180,7 @@ async def slack_card(tx: Tx, ticket: Ticket, *, at: datetime) -> int | None:
         SLACK,
         ticket_key(ticket.id),
         SLACK_CARD,
-        {"ticket_id": ticket.id},
+        {"ticket_id": ticket.id, "ticket": ticket.number},
         at=at,
         pace_key=post_lane(ticket.slack_channel or ""),
     )
@@ -152,7 +200,7 @@ async def slack_thread(
         SLACK,
         ticket_key(ticket.id),
         SLACK_THREAD,
-        {"ticket_id": ticket.id, "text": text, **extra},
+        {"ticket_id": ticket.id, "ticket": ticket.number, "text": text, **extra},
         at=at,
         dedupe_key=dedupe_key,
         pace_key=post_lane(ticket.slack_channel or ""),
@@ -165,7 +213,7 @@ async def slack_thread_file(tx: Tx, ticket: Ticket, attachment_id: int, *, at: d
         SLACK,
         ticket_key(ticket.id),
         SLACK_THREAD_FILE,
-        {"ticket_id": ticket.id, "attachment_id": attachment_id},
+        {"ticket_id": ticket.id, "ticket": ticket.number, "attachment_id": attachment_id},
         at=at,
         dedupe_key=f"slack-file:{attachment_id}",
         pace_key=method_lane("files.getUploadURLExternal"),
@@ -238,6 +286,19 @@ async def slack_home(tx: Tx, user: str, *, at: datetime) -> int | None:
     """Queue the publication of a user's App Home (rendered from the store when sent)."""
     return await tx.enqueue(
         SLACK, f"user:{user}", SLACK_HOME, {"user": user}, at=at, pace_key=method_lane("views.publish")
+    )
+
+
+async def slack_reaction(tx: Tx, channel: str, ts: str, name: str, *, at: datetime) -> int | None:
+    """Queue an emoji reaction of the bot on a message (once per message and emoji)."""
+    return await tx.enqueue(
+        SLACK,
+        f"msg:{channel}:{ts}",
+        SLACK_REACTION,
+        {"channel": channel, "ts": ts, "name": name},
+        at=at,
+        dedupe_key=f"reaction:{channel}:{ts}:{name}",
+        pace_key=method_lane("reactions.add"),
     )
 
 

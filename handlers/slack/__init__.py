@@ -21,5 +21,5 @@ def register(
 
     `fetch_file` downloads a client's Telegram file for the card's thread (None: no Telegram side).
     """
-    register_listeners(app, inbox, services)
+    register_listeners(app, inbox, services, rate_limited=dispatcher.note_rate_limited)
     register_senders(dispatcher, SlackSenders(app.client, services, fetch_file))

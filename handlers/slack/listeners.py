@@ -12,18 +12,20 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot.inbox import Arrival, InboxEntry, InboxWorker, Receipt
-from bot.services import desk_entry
+from bot.logs import log_context
+from bot.services import desk_entry, mail_desk
 from bot.services.context import Services
 from bot.services.events import CardButton, HomeOpened, SharedFile, ThreadMessage
 from handlers.slack import blocks, modals
 
-__all__ = ["ACTION_NAMES", "register_listeners", "to_button", "to_message"]
+__all__ = ["ACTION_NAMES", "describe_request", "error_handler", "register_listeners", "to_button", "to_message"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ ACTION_NAMES = {
     blocks.ACTION_RESOLVE: desk_entry.RESOLVE,
     blocks.ACTION_APPROVE: desk_entry.APPROVE,
     blocks.ACTION_REJECT: desk_entry.REJECT,
+    blocks.ACTION_SEVERITY: desk_entry.SEVERITY,
+    blocks.ACTION_RELEASE: desk_entry.RELEASE,
+    blocks.ACTION_REASSIGN: desk_entry.REASSIGN,
+    blocks.ACTION_CONTACT: desk_entry.CONTACT,
+    mail_desk.ACTION_ID: mail_desk.ATTACH,  # P-IN-6: "correo sin cliente" attached to a company
 }
 # How long a modal's acknowledgement waits for the desk entry's verdict (Slack allows 3 s in all).
 FORM_VERDICT_WAIT = 2.0
@@ -84,18 +91,75 @@ def to_message(event: Mapping[str, Any]) -> ThreadMessage | None:
         for f in event.get("files") or ()
         if isinstance(f, dict)
     )
+    # A message shared into the thread ("Compartir mensaje") arrives as an attachment: its words go with it.
+    shared = [
+        str(a.get("text") or a.get("fallback") or "")
+        for a in event.get("attachments") or ()
+        if isinstance(a, dict) and (a.get("is_share") or a.get("is_msg_unfurl"))
+    ]
+    text = "\n".join(part for part in (str(event.get("text", "")), *shared) if part)
     return ThreadMessage(
         user=str(event.get("user", "")),
         channel=str(event.get("channel", "")),
         thread_ts=str(thread_ts),
         ts=str(event.get("ts", "")),
-        text=str(event.get("text", "")),
+        text=text,
         files=files,
     )
 
 
-def register_listeners(app: AsyncApp, inbox: InboxWorker, services: Services) -> None:
-    """The Slack edge (bolt listeners that commit, then acknowledge) and the inbox handlers behind it."""
+def describe_request(body: Mapping[str, Any]) -> tuple[str, str, str]:
+    """What a Slack request was, for a log line: (what, its id, who), e.g. ("event message", "Ev0123", "U0MARCO")."""
+    kind = str(body.get("type") or "request")
+    user = body.get("user")
+    who = str(user.get("id", "")) if isinstance(user, Mapping) else str(user or "")
+    if kind == "event_callback":
+        event = body.get("event") or {}
+        return f"event {event.get('type', '?')}", str(body.get("event_id", "")), who or str(event.get("user", ""))
+    if kind == "block_actions":
+        action = (body.get("actions") or [{}])[0]
+        return f"action {action.get('action_id', '?')}", str(action.get("action_ts", "")), who
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view") or {}
+        return f"{kind} {view.get('callback_id', '?')}", str(view.get("id", "")), who
+    return kind, "", who
+
+
+def _retry_after(error: Exception) -> float | None:
+    """The wait Slack asked for when error is its 429 (None: another error)."""
+    response = getattr(error, "response", None) if isinstance(error, SlackApiError) else None
+    if response is None or getattr(response, "status_code", None) != 429:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After") or headers.get("retry-after") or 1)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def error_handler(rate_limited: Callable[[str], None] | None = None) -> Callable[..., Any]:
+    """bolt's app.error: a request bolt could not handle (Slack then gets a 500 and retries it), logged once
+    with what it was; a 429 from Slack is a wait, logged at INFO without a traceback."""
+
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        what, ident, who = describe_request(body or {})
+        with log_context(event=f"slack:{ident}" if ident else None):
+            seconds = _retry_after(error)
+            if seconds is not None:
+                if rate_limited is not None:
+                    rate_limited("slack")
+                log.info("slack %s by %s rate limited by Slack: waiting %.1f s", what, who or "?", seconds)
+                return
+            log.error("slack %s by %s failed: %s: %s", what, who or "?", type(error).__name__, error, exc_info=error)
+
+    return on_error
+
+
+def register_listeners(
+    app: AsyncApp, inbox: InboxWorker, services: Services, *, rate_limited: Callable[[str], None] | None = None
+) -> None:
+    """The Slack edge (bolt listeners that commit, then acknowledge) and the inbox handlers behind it.
+    rate_limited counts a 429 from Slack on the way in."""
     cat = services.catalogue
 
     async def on_action(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -149,6 +213,7 @@ def register_listeners(app: AsyncApp, inbox: InboxWorker, services: Services) ->
     app.view(re.compile(r"^desk_"))(on_view)
     app.event("message")(on_message)
     app.event("app_home_opened")(on_home)
+    app.error(error_handler(rate_limited))
 
     # --- behind the inbox: translate, then the desk entry ------------------------------------------------
     async def handle_action(entry: InboxEntry, receipt: Receipt) -> dict[str, str] | None:

@@ -9,14 +9,26 @@ from typing import Any
 
 from bot.domain.types import HoursKind, Severity
 from bot.i18n import Catalogue
-from bot.services.events import AskForm, EscalateForm, FormSubmitted, RejectForm, ResolveForm
+from bot.services.events import (
+    AskForm,
+    EscalateForm,
+    Form,
+    FormSubmitted,
+    ReassignForm,
+    RejectForm,
+    ResolveForm,
+    SeverityForm,
+)
+from handlers.slack import mail_modals
 from handlers.slack.blocks import LANG, plain_text
 
 __all__ = [
     "ASK",
     "ESCALATE",
+    "REASSIGN",
     "REJECT",
     "RESOLVE",
+    "SEVERITY",
     "EscalateFields",
     "FormErrors",
     "ResolveFields",
@@ -25,19 +37,26 @@ __all__ = [
     "metadata",
     "parse_ask",
     "parse_escalate",
+    "parse_reassign",
     "parse_reject",
     "parse_resolve",
+    "parse_severity",
     "parse_submission",
+    "reassign_modal",
     "reject_modal",
     "resolve_modal",
+    "severity_modal",
 ]
 
 ASK = "desk_ask_modal"
 ESCALATE = "desk_escalate_modal"
 RESOLVE = "desk_resolve_modal"
 REJECT = "desk_reject_modal"
+SEVERITY = "desk_severity_modal"
+REASSIGN = "desk_reassign_modal"
 TEXT_MAX = 2500  # typed text stays inside one Telegram message with its header
 MAX_HOURS = Decimal(1000)
+BILLING_REASON = "billing_reason"  # the block of the reason a billing other than the warranty mark needs
 _HOURS_BLOCKS = {
     HoursKind.REMOTE: "hours_remote",
     HoursKind.IN_OFFICE: "hours_office",
@@ -129,12 +148,16 @@ def escalate_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str, curren
     return _modal(cat, ESCALATE, "desk.modal.escalate.title", blocks, _meta(ticket_id, channel, ts))
 
 
-def resolve_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str = "") -> dict[str, Any]:
+def resolve_modal(
+    cat: Catalogue, ticket_id: int, channel: str, ts: str = "", *, warranty: bool = False
+) -> dict[str, Any]:
+    """Solution, hours of each kind, and the billing: preselected from the ticket's warranty mark (R-WARRANTY:
+    "sin cargo / garantía" for a warranty ticket), with the reason a change of it needs."""
     blocks = [_input("solution", cat.plain(LANG, "desk.modal.resolve.solution"), multiline=True)]
     for kind, block_id in _HOURS_BLOCKS.items():
         blocks.append(_input(block_id, cat.plain(LANG, _HOURS_LABELS[kind]), optional=True, max_length=10))
     charged = {"text": plain_text(cat.plain(LANG, "desk.modal.resolve.charged")), "value": "charged"}
-    warranty = {"text": plain_text(cat.plain(LANG, "desk.modal.resolve.warranty")), "value": "warranty"}
+    free = {"text": plain_text(cat.plain(LANG, "desk.modal.resolve.warranty")), "value": "warranty"}
     blocks.append(
         {
             "type": "input",
@@ -143,18 +166,52 @@ def resolve_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str = "") ->
             "element": {
                 "type": "radio_buttons",
                 "action_id": "value",
-                "options": [charged, warranty],
-                "initial_option": charged,
+                "options": [charged, free],
+                "initial_option": free if warranty else charged,
             },
         }
     )
-    return _modal(cat, RESOLVE, "desk.modal.resolve.title", blocks, _meta(ticket_id, channel, ts))
+    blocks.append(_input(BILLING_REASON, cat.plain(LANG, "desk.modal.resolve.billing_reason"), optional=True))
+    meta = {**_meta(ticket_id, channel, ts), "warranty": int(warranty)}
+    return _modal(cat, RESOLVE, "desk.modal.resolve.title", blocks, meta)
 
 
 def reject_modal(cat: Catalogue, escalation_id: int, channel: str, ts: str) -> dict[str, Any]:
     blocks = [_input("reason", cat.plain(LANG, "desk.modal.reject.reason"), multiline=True)]
     meta = {"escalation_id": escalation_id, "channel": channel, "ts": ts}
     return _modal(cat, REJECT, "desk.modal.reject.title", blocks, meta)
+
+
+def severity_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str, current: int) -> dict[str, Any]:
+    """R-SEVERITY: any other severity, more or less urgent, and the reason (the client is told both)."""
+    options = [
+        {"text": plain_text(cat.plain(LANG, "desk.modal.severity.option", severity=int(s))), "value": str(int(s))}
+        for s in Severity
+        if s != current
+    ]
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "severity",
+            "label": plain_text(cat.plain(LANG, "desk.modal.severity.severity"), 2000),
+            "element": {"type": "static_select", "action_id": "value", "options": options},
+        },
+        _input("reason", cat.plain(LANG, "desk.modal.severity.reason"), multiline=True),
+    ]
+    return _modal(cat, SEVERITY, "desk.modal.severity.title", blocks, _meta(ticket_id, channel, ts))
+
+
+def reassign_modal(cat: Catalogue, ticket_id: int, channel: str, ts: str) -> dict[str, Any]:
+    """A manager picks the consultant who takes the ticket (a workspace user; the entry checks their role)."""
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "agent",
+            "label": plain_text(cat.plain(LANG, "desk.modal.reassign.agent"), 2000),
+            "element": {"type": "users_select", "action_id": "value"},
+        }
+    ]
+    return _modal(cat, REASSIGN, "desk.modal.reassign.title", blocks, _meta(ticket_id, channel, ts))
 
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -166,6 +223,8 @@ def _value(view: dict[str, Any], block_id: str) -> Any:
     if "selected_option" in field:
         option = field.get("selected_option")
         return option.get("value") if isinstance(option, dict) else None
+    if "selected_user" in field:
+        return field.get("selected_user")
     return field.get("value")
 
 
@@ -205,6 +264,7 @@ class ResolveFields:
     solution: str
     hours: dict[HoursKind, Decimal]
     charged: bool
+    billing_reason: str = ""
 
 
 def _hours(raw: Any) -> Decimal | None:
@@ -237,13 +297,46 @@ def parse_resolve(view: dict[str, Any], cat: Catalogue) -> ResolveFields:
             hours[kind] = value
     if not hours and not any(b in errors for b in _HOURS_BLOCKS.values()):
         errors[_HOURS_BLOCKS[HoursKind.REMOTE]] = cat.plain(LANG, "desk.error.no_hours")
+    # R-WARRANTY: the billing starts at the ticket's warranty mark; changing it needs a reason (audited).
+    warranty = bool(metadata(view).get("warranty"))
+    billing = _value(view, "billing")
+    charged = not warranty if billing not in ("charged", "warranty") else billing == "charged"
+    reason = _value(view, BILLING_REASON)
+    reason = reason.strip()[:TEXT_MAX] if isinstance(reason, str) else ""
+    if charged is warranty and not reason:
+        errors[BILLING_REASON] = cat.plain(LANG, "desk.error.billing_reason")
     if errors:
         raise FormErrors(errors)
-    return ResolveFields(solution, hours, _value(view, "billing") != "warranty")
+    return ResolveFields(solution, hours, charged, reason)
 
 
 def parse_reject(view: dict[str, Any], cat: Catalogue) -> str:
     return _required_text(view, "reason", cat)
+
+
+def parse_severity(view: dict[str, Any], cat: Catalogue) -> tuple[Severity, str]:
+    """The new severity and the reason; both required."""
+    errors: dict[str, str] = {}
+    severity = None
+    try:
+        severity = Severity(int(str(_value(view, "severity"))))
+    except ValueError:
+        errors["severity"] = cat.plain(LANG, "desk.error.required")
+    try:
+        reason = _required_text(view, "reason", cat)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    if errors or severity is None:
+        raise FormErrors(errors)
+    return severity, reason
+
+
+def parse_reassign(view: dict[str, Any], cat: Catalogue) -> str:
+    """The Slack user chosen to take the ticket."""
+    user = _value(view, "agent")
+    if not isinstance(user, str) or not user.strip():
+        raise FormErrors({"agent": cat.plain(LANG, "desk.error.required")})
+    return user.strip()
 
 
 def parse_submission(body: dict[str, Any], cat: Catalogue) -> FormSubmitted:
@@ -254,7 +347,7 @@ def parse_submission(body: dict[str, Any], cat: Catalogue) -> FormSubmitted:
     meta = metadata(view)
     channel, ts = str(meta.get("channel", "")), str(meta.get("ts", ""))
     callback = view.get("callback_id")
-    form: AskForm | EscalateForm | ResolveForm | RejectForm
+    form: Form
     try:
         if callback == ASK:
             form = AskForm(int(meta["ticket_id"]), parse_ask(view, cat))
@@ -263,9 +356,16 @@ def parse_submission(body: dict[str, Any], cat: Catalogue) -> FormSubmitted:
             form = EscalateForm(int(meta["ticket_id"]), fields.reason, fields.new_severity)
         elif callback == RESOLVE:
             done = parse_resolve(view, cat)
-            form = ResolveForm(int(meta["ticket_id"]), done.solution, done.hours, done.charged)
+            form = ResolveForm(int(meta["ticket_id"]), done.solution, done.hours, done.charged, done.billing_reason)
         elif callback == REJECT:
             form = RejectForm(int(meta["escalation_id"]), parse_reject(view, cat))
+        elif callback == SEVERITY:
+            severity, reason = parse_severity(view, cat)
+            form = SeverityForm(int(meta["ticket_id"]), severity, reason)
+        elif callback == REASSIGN:
+            form = ReassignForm(int(meta["ticket_id"]), parse_reassign(view, cat))
+        elif callback == mail_modals.CALLBACK:
+            form = mail_modals.parse_attach(view, meta, cat)
         else:
             raise ValueError(f"not one of our modals: {callback!r}")
     except (KeyError, TypeError) as exc:

@@ -1,6 +1,7 @@
-"""The Slack senders of the outbox: card (post once, then update in place), thread, file, ephemeral, DM, channel,
-modal, App Home, message update. Each takes its pacing turn before every Web API call and returns what Slack
-answered for the row's hook (bot.services.delivered records it); content is read from the store at send time.
+"""The Slack senders of the outbox: card (post once, then update in place), thread and file (posted once), ephemeral,
+DM, channel, modal, App Home, message update. Each takes its pacing turn before every Web API call and returns
+what Slack answered for the row's hook (bot.services.delivered records it); content is read from the store at
+send time.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Dispatcher, FileTooBig, Outgoing, PermanentFailure, RetryLater, Sender, Unavailable
-from bot.services import desk_queries, outbox
+from bot.services import desk_queries, mail_desk, outbox
 from bot.services.context import Services
 from bot.services.desk_common import TicketGone, agent_text
-from handlers.slack import blocks, modals
+from handlers.slack import blocks, mail_modals, modals
 
-__all__ = ["CARD_EVENT", "FileFetcher", "SlackSenders", "register_senders"]
+__all__ = ["CARD_EVENT", "POST_EVENT", "FileFetcher", "SlackSenders", "register_senders"]
 
 log = logging.getLogger(__name__)
 
 CARD_EVENT = "supportbot_ticket"  # message metadata event_type naming a card's ticket
+POST_EVENT = "supportbot_post"  # message metadata event_type naming the outbox row a thread post came from
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files (LIMITS.md)
 _HISTORY_PAGES = 5
 # Errors after which trying again cannot help: the row is dropped (and logged) instead of blocking its chat.
@@ -45,6 +47,8 @@ _PERMANENT = frozenset(
         "exchanged_trigger_id",
     }
 )
+
+_NO_REACTION_NEEDED = frozenset({"already_reacted", "message_not_found"})
 
 # Downloads a client's Telegram file (bytes) by its file id: file transfer is a delivery concern, so the
 # composition root hands the Telegram side's fetcher to these senders (it raises FileTooBig over 20 MB).
@@ -170,17 +174,49 @@ class SlackSenders:
         text = str(payload["text"])[:3900]
         content = None
         if "escalation_id" in payload:
-            content = blocks.escalation_dm(text, int(payload["escalation_id"]), self.services.catalogue)
+            text, content = await self._request(text, int(payload["escalation_id"]))
+        if out.tried_before:
+            # An earlier try may have posted it and died before recording it: find it, never post twice.
+            found = await self._find_post(out, channel, ts, out.row.id)
+            if found is not None:
+                return {"channel": channel, "ts": found}
+        metadata = {"event_type": POST_EVENT, "event_payload": {"outbox_id": out.row.id}}
         response = await self._call(
             out, outbox.post_lane(channel), self.client.chat_postMessage,
-            channel=channel, thread_ts=ts, text=text, blocks=content,
+            channel=channel, thread_ts=ts, text=text, blocks=content, metadata=metadata,
         )  # fmt: skip
         return {"channel": channel, "ts": str(response.get("ts", ""))}
 
+    async def _find_post(self, out: Outgoing, channel: str, thread_ts: str, row_id: int) -> str | None:
+        """The ts of the reply in the thread that outbox row row_id posted (message metadata); None if none."""
+        cursor: str | None = None
+        for _ in range(_HISTORY_PAGES):
+            response = await self._call(
+                out,
+                outbox.method_lane("conversations.replies"),
+                self.client.conversations_replies,
+                channel=channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == POST_EVENT and str(payload.get("outbox_id")) == str(row_id):
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
     async def thread_file(self, out: Outgoing) -> Mapping[str, Any] | None:
         ticket_id, attachment_id = int(out.payload["ticket_id"]), int(out.payload["attachment_id"])
-        channel, ts = await self._where(ticket_id)
-        attachment = await desk_queries.read_attachment(self.services, ticket_id, attachment_id)
+        place, attachment = await desk_queries.read_upload(self.services, ticket_id, attachment_id)
+        if place is None:
+            raise RuntimeError(f"the card of ticket {ticket_id} is not posted")
+        channel, ts = place
         if attachment is None or attachment.slack_file_id is not None:
             return None  # gone, or uploaded by an earlier attempt
         name = attachment.file_name or f"{attachment.kind.value}-{attachment.id}"
@@ -197,6 +233,12 @@ class SlackSenders:
         except FileTooBig:
             await self._notice(out, channel, ts, too_big)
             return None
+        if out.tried_before:
+            # An earlier try may have uploaded it and died before recording it: find it, never upload twice.
+            recorded = await desk_queries.uploaded_files(self.services, ticket_id)
+            found = await self._find_upload(out, channel, ts, name, recorded)
+            if found is not None:
+                return {"attachment_id": attachment_id, "file_id": found}
         # files_upload_v2 makes two Tier 4 calls (get an upload URL, complete the upload): both lanes.
         async with out.turn(outbox.method_lane("files.completeUploadExternal")):
             response = await self._call(
@@ -205,6 +247,33 @@ class SlackSenders:
             )  # fmt: skip
         file_id = str((response.get("file") or {}).get("id") or (response.get("files") or [{}])[0].get("id") or "")
         return {"attachment_id": attachment_id, "file_id": file_id}
+
+    async def _find_upload(
+        self, out: Outgoing, channel: str, thread_ts: str, name: str, recorded: set[str]
+    ) -> str | None:
+        """The id of a file named `name` the bot shared in the thread and no attachment has recorded yet (files
+        carry no metadata: the one not recorded is the one a dead process uploaded); None if none."""
+        cursor: str | None = None
+        for _ in range(_HISTORY_PAGES):
+            response = await self._call(
+                out,
+                outbox.method_lane("conversations.replies"),
+                self.client.conversations_replies,
+                channel=channel,
+                ts=thread_ts,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                if not message.get("bot_id"):
+                    continue
+                for file in message.get("files") or []:
+                    if file.get("name") == name and file.get("id") and str(file["id"]) not in recorded:
+                        return str(file["id"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
 
     async def _notice(self, out: Outgoing, channel: str, ts: str, text: str) -> None:
         await self._call(
@@ -224,6 +293,7 @@ class SlackSenders:
             channel=str(payload["channel"]),
             user=str(payload["user"]),
             text=text,
+            thread_ts=payload.get("thread_ts") or None,  # in the thread the person wrote in
         )
         return None
 
@@ -252,11 +322,19 @@ class SlackSenders:
         text = str(payload["text"])
         content = payload.get("blocks")
         if "escalation_id" in payload:
-            content = blocks.escalation_dm(text, int(payload["escalation_id"]), self.services.catalogue)
+            text, content = await self._request(text, int(payload["escalation_id"]))
         response = await self._call(
             out, outbox.dm_lane(user), self.client.chat_postMessage, channel=channel, text=text[:3900], blocks=content
         )
         return {"channel": channel, "ts": str(response.get("ts", ""))}
+
+    async def _request(self, text: str, escalation_id: int) -> tuple[str, list[dict[str, Any]]]:
+        """A copy of an escalation request as it must look now: Aprobar / Rechazar while it waits, its decided
+        form (no buttons) when it was decided before this copy went out."""
+        decided = await desk_queries.decided_request(self.services, escalation_id)
+        if decided is None:
+            return text, blocks.escalation_dm(text, escalation_id, self.services.catalogue)
+        return decided[:3900], [{"type": "section", "text": {"type": "mrkdwn", "text": decided[:3000]}}]
 
     async def channel(self, out: Outgoing) -> Mapping[str, Any] | None:
         payload = out.payload
@@ -281,7 +359,16 @@ class SlackSenders:
         elif kind == "escalate":
             view = modals.escalate_modal(cat, int(p["ticket_id"]), channel, ts, int(p["severity"]))
         elif kind == "resolve":
-            view = modals.resolve_modal(cat, int(p["ticket_id"]), channel, ts)
+            view = modals.resolve_modal(cat, int(p["ticket_id"]), channel, ts, warranty=bool(p.get("warranty")))
+        elif kind == "severity":
+            view = modals.severity_modal(cat, int(p["ticket_id"]), channel, ts, int(p["severity"]))
+        elif kind == "reassign":
+            view = modals.reassign_modal(cat, int(p["ticket_id"]), channel, ts)
+        elif kind == mail_desk.VIEW:  # P-IN-6: which company a message of "correo sin cliente" is from
+            kept, clients = await mail_desk.attach_choices(self.services, int(p["mail_id"]))
+            if kept is None:
+                raise PermanentFailure(f"unmatched mail {p['mail_id']} is gone")
+            view = mail_modals.attach_modal(cat, kept, clients, channel, ts)
         else:
             view = modals.reject_modal(cat, int(p["escalation_id"]), channel, ts)
         await self._call(
@@ -294,6 +381,24 @@ class SlackSenders:
         facts = await desk_queries.home_facts(self.services, user)
         view = blocks.home(facts, self.services.catalogue, self.services.calendar.tz)
         await self._call(out, outbox.method_lane("views.publish"), self.client.views_publish, user_id=user, view=view)
+        return None
+
+    async def reaction(self, out: Outgoing) -> Mapping[str, Any] | None:
+        """reactions.add; a reaction already there is the same mark, and a message deleted since needs none."""
+        payload = out.payload
+        try:
+            await self._call(
+                out, outbox.method_lane("reactions.add"), self.client.reactions_add,
+                channel=str(payload["channel"]), timestamp=str(payload["ts"]), name=str(payload["name"]),
+            )  # fmt: skip
+        except SlackApiError as exc:
+            if exc.response.get("error") in _NO_REACTION_NEEDED:
+                return None
+            raise
+        except PermanentFailure as exc:
+            if str(exc) in _NO_REACTION_NEEDED:
+                return None
+            raise
         return None
 
     async def update(self, out: Outgoing) -> Mapping[str, Any] | None:
@@ -323,6 +428,7 @@ def register_senders(dispatcher: Dispatcher, senders: SlackSenders) -> None:
         outbox.SLACK_MODAL: senders.modal,
         outbox.SLACK_HOME: senders.home,
         outbox.SLACK_UPDATE: senders.update,
+        outbox.SLACK_REACTION: senders.reaction,
     }
     for kind, sender in table.items():
         dispatcher.register(outbox.SLACK, kind, sender)

@@ -10,7 +10,7 @@ from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue
 from bot.inbox import InboxEntry, InboxWorker, Receipt
 from bot.services import client_entry
 from bot.services.context import Services
-from handlers.telegram.senders import register_senders
+from handlers.telegram.senders import SlackFileFetcher, register_senders
 from handlers.telegram.translate import SOURCE, UPDATE, to_event, who
 
 __all__ = ["COMMANDS", "register", "set_commands"]
@@ -19,8 +19,16 @@ __all__ = ["COMMANDS", "register", "set_commands"]
 COMMANDS = ("reportar", "mis_tickets", "ticket", "escalar", "poliza", "contacto", "ayuda", "cancelar", "start")
 
 
-def register(inbox: InboxWorker, dispatcher: Dispatcher, services: Services, bot: Bot) -> None:
-    """Route Telegram's inbox entries to the client entry, and register the Telegram senders."""
+def register(
+    inbox: InboxWorker,
+    dispatcher: Dispatcher,
+    services: Services,
+    bot: Bot,
+    *,
+    fetch_slack_file: SlackFileFetcher | None = None,
+) -> None:
+    """Route Telegram's inbox entries to the client entry, and register the Telegram senders.
+    `fetch_slack_file` downloads a file an agent shared in a thread (None: no Slack side)."""
 
     async def handle(entry: InboxEntry, receipt: Receipt) -> None:
         await client_entry.handle(services, receipt, to_event(entry.payload))
@@ -30,7 +38,7 @@ def register(inbox: InboxWorker, dispatcher: Dispatcher, services: Services, bot
         await client_entry.failed(services, receipt, who(entry.payload), query, error)
 
     inbox.register(SOURCE, UPDATE, handle, failed)
-    register_senders(dispatcher, bot)
+    register_senders(dispatcher, bot, fetch_slack_file)
 
 
 async def set_commands(bot: Bot, catalogue: Catalogue) -> None:

@@ -42,6 +42,7 @@ class Poller:
         self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
+        self.rate_limited = 0  # 429s Telegram answered to getUpdates
         self.committed_through = 0  # the highest update_id committed to the inbox
 
     def start(self) -> None:
@@ -71,7 +72,11 @@ class Poller:
                 log.error("Telegram refused the bot token: polling stops")
                 return
             except RetryAfter as exc:
-                await asyncio.sleep(retry_seconds(exc))
+                # A wait Telegram asked for, not a failure: one line, no traceback.
+                self.rate_limited += 1
+                seconds = retry_seconds(exc)
+                log.info("getUpdates rate limited by Telegram: waiting %.1f s", seconds)
+                await asyncio.sleep(seconds)
             except Conflict as exc:
                 # Another process polls with this token (or a webhook is set): it ends when that one stops.
                 log.warning("getUpdates conflict: %s; trying again in 5 s", exc.message)

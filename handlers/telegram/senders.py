@@ -12,6 +12,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     LinkPreviewOptions,
     ReplyKeyboardMarkup,
@@ -24,11 +25,25 @@ from bot.delivery import Dispatcher, FileTooBig, Outgoing, PermanentFailure, Ret
 from bot.services import outbox
 from bot.services.delivered import BLOCKED_MARK
 
-__all__ = ["file_fetcher", "inline_keyboard", "register_senders", "retry_seconds"]
+__all__ = [
+    "MAX_DOCUMENT_UPLOAD",
+    "MAX_PHOTO_UPLOAD",
+    "SlackFileFetcher",
+    "file_fetcher",
+    "inline_keyboard",
+    "register_senders",
+    "retry_seconds",
+]
 
 log = logging.getLogger(__name__)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# What the Bot API takes as an upload (multipart): photos up to 10 MB, other files up to 50 MB.
+MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
+MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024
+# Downloads a file an agent shared in Slack (its url_private, at most `limit` bytes): the composition root hands
+# the Slack side's fetcher to these senders, as it hands the Telegram one to the Slack senders.
+SlackFileFetcher = Callable[[str, int], Awaitable[bytes]]
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -90,8 +105,9 @@ def _guard(exc: Exception, lane: str, *ok_phrases: str) -> None:
     raise exc
 
 
-def register_senders(dispatcher: Dispatcher, bot: Bot) -> None:
-    """Register the Telegram kinds of outbox rows; each send takes its turn in the chat's lane and the bot's."""
+def register_senders(dispatcher: Dispatcher, bot: Bot, fetch_slack_file: SlackFileFetcher | None = None) -> None:
+    """Register the Telegram kinds of outbox rows; each send takes its turn in the chat's lane and the bot's.
+    `fetch_slack_file` downloads what an agent shared in a thread (None: no Slack side, files cannot go)."""
 
     async def send(out: Outgoing) -> Mapping[str, Any] | None:
         payload = out.payload
@@ -149,11 +165,66 @@ def register_senders(dispatcher: Dispatcher, bot: Bot) -> None:
             _guard(exc, outbox.TELEGRAM_BOT_LANE)
         return None
 
+    async def send_file(out: Outgoing) -> Mapping[str, Any] | None:
+        """A photo or a document an agent shared: fetched from Slack now, uploaded to the client's chat. A photo
+        Telegram will not take as a photo (too big, odd dimensions) goes as a document instead."""
+        payload = out.payload
+        chat = int(payload["chat_id"])
+        lane = outbox.chat_lane(chat)
+        file = payload["file"]
+        if fetch_slack_file is None:
+            raise PermanentFailure("no Slack side to download files from")
+        as_photo = out.row.kind == outbox.TG_PHOTO and int(file.get("size") or 0) <= MAX_PHOTO_UPLOAD
+        try:
+            content = await fetch_slack_file(str(file["url"]), MAX_DOCUMENT_UPLOAD)
+        except FileTooBig as exc:
+            raise PermanentFailure(f"too big for Telegram: {exc}") from exc
+        name = str(file.get("name") or "archivo")
+        caption = str(payload.get("caption") or "") or None
+        async with out.turn(lane, outbox.TELEGRAM_BOT_LANE):
+            try:
+                if as_photo and len(content) <= MAX_PHOTO_UPLOAD:
+                    try:
+                        message = await bot.send_photo(
+                            chat_id=chat, photo=InputFile(content, filename=name), caption=caption,
+                            parse_mode=ParseMode.HTML,
+                        )  # fmt: skip
+                        return {"message_id": message.message_id}
+                    except BadRequest as exc:
+                        log.info("photo %s refused as a photo (%s): sending it as a document", name, exc.message)
+                message = await bot.send_document(
+                    chat_id=chat, document=InputFile(content, filename=name), caption=caption,
+                    parse_mode=ParseMode.HTML,
+                )  # fmt: skip
+            except (RetryAfter, Forbidden, NetworkError) as exc:
+                _guard(exc, lane)
+                return None
+        return {"message_id": message.message_id}
+
+    async def markup(out: Outgoing) -> Mapping[str, Any] | None:
+        """editMessageReplyMarkup: an answered question loses its buttons; a message already like that is fine."""
+        payload = out.payload
+        chat = int(payload["chat_id"])
+        lane = outbox.chat_lane(chat)
+        async with out.turn(lane, outbox.TELEGRAM_BOT_LANE):
+            try:
+                await bot.edit_message_reply_markup(
+                    chat_id=chat,
+                    message_id=int(payload["message_id"]),
+                    reply_markup=inline_keyboard(payload.get("keyboard")),
+                )
+            except (RetryAfter, Forbidden, NetworkError) as exc:
+                _guard(exc, lane, "message is not modified", "message to edit not found")
+        return None
+
     senders: dict[str, Sender] = {
         outbox.TG_SEND: send,
         outbox.TG_EDIT: edit,
         outbox.TG_DELETE: delete,
         outbox.TG_ANSWER: answer,
+        outbox.TG_PHOTO: send_file,
+        outbox.TG_DOCUMENT: send_file,
+        outbox.TG_MARKUP: markup,
     }
     for kind, sender in senders.items():
         dispatcher.register(outbox.TELEGRAM, kind, sender)

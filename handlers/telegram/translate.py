@@ -106,7 +106,18 @@ def _act(update: Update) -> ClientAct | None:
     if update.callback_query is not None:
         q = update.callback_query
         message_id = q.message.message_id if q.message is not None else None
-        return ButtonTapped(q.data or "", q.id, message_id)
+        html: str | None = None
+        label: str | None = None
+        rows: tuple[tuple[tuple[str, str], ...], ...] = ()
+        if isinstance(q.message, Message):  # older than 48 h it may come back inaccessible: no text, no keyboard
+            html = q.message.text_html if q.message.text else None
+            markup = q.message.reply_markup
+            rows = tuple(
+                tuple((b.text, b.callback_data) for b in row if isinstance(b.callback_data, str))
+                for row in (markup.inline_keyboard if markup is not None else ())
+            )
+            label = next((text for row in rows for text, data in row if data == q.data), None)
+        return ButtonTapped(q.data or "", q.id, message_id, html, label, rows)
     if update.my_chat_member is not None:
         return _membership(update.my_chat_member)
     message = update.message  # an edited message is not a new answer (it would replay a step)

@@ -9,7 +9,7 @@ from sandbox.slack import mrkdwn, payloads
 from sandbox.slack.blockkit import validate_message_blocks, validate_view, with_ids
 from sandbox.slack.delivery import Delivery
 from sandbox.slack.methods_views import MAX_STACK, new_hash, replace_payload
-from sandbox.slack.model import Ephemeral, Message, User, View
+from sandbox.slack.model import Ephemeral, File, Message, User, View
 from sandbox.slack.viewstate import fill
 
 if TYPE_CHECKING:
@@ -261,6 +261,31 @@ class Actions:
         self.s.emit("message", {"channel": chan.id, "message": message.to_api(), "rendered": message.rendered})
         event = payloads.event_callback(self.s, payloads.message_event(self.s, message))
         return message, await self.s.deliverer.event(event)
+
+    async def share_file(
+        self,
+        user: User | str,
+        channel: str,
+        name: str,
+        content: bytes,
+        *,
+        mimetype: str = "application/octet-stream",
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> tuple[Message, Delivery]:
+        """A person drops a file into a conversation (a thread when thread_ts is given), with optional text:
+        the bot gets a `file_share` message whose files carry a url_private it may download with its token."""
+        who = self.user(user)
+        file = File(
+            self.s.new_id("F"), name, len(content), content=content, created=int(self.s.clock()), user=who.id,
+            mimetype=mimetype, url_base=self.s.public_url,
+        )  # fmt: skip
+        chan = self.s.resolve_channel(channel)
+        if chan is None:
+            raise ActionError(f"no conversation {channel!r}")
+        file.shared_in.append((chan.id, thread_ts))
+        self.s.files[file.id] = file
+        return await self.post(who, chan.id, text, thread_ts=thread_ts, files=[file.to_api()])
 
     async def open_home(self, user: User | str) -> Delivery:
         """The user opens the app's Home tab (`app_home_opened`)."""

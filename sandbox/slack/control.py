@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,9 +11,10 @@ from sandbox.slack.actions import ActionError
 from sandbox.slack.delivery import Delivery, DeliveryError
 from sandbox.slack.viewstate import SubmitRefused
 from sandbox.slack.webapi import STANDIN
+from sandbox.sse import KEEPALIVE_SECONDS, event_stream
 
 PREFIX = "/sandbox/slack"
-SSE_KEEPALIVE_SECONDS = 15.0
+SSE_KEEPALIVE_SECONDS = KEEPALIVE_SECONDS
 
 
 def summary(delivery: Delivery | None) -> dict[str, Any] | None:
@@ -145,21 +144,9 @@ async def respond(request: web.Request) -> web.Response:
 
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: one `data:` line per state change, for the live page."""
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await response.prepare(request)
-    async with request.app[STANDIN].subscribe() as queue:
-        await response.write(b": connected\n\n")
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if event["type"] == "shutdown":
-                break
-            data = json.dumps(event, ensure_ascii=False, default=str)
-            await response.write(f"event: {event['type']}\ndata: {data}\n\n".encode())
-    return response
+    return await event_stream(
+        request, request.app[STANDIN].subscribe(), end="shutdown", keepalive=SSE_KEEPALIVE_SECONDS
+    )
 
 
 async def _end_streams(app: web.Application) -> None:

@@ -223,6 +223,29 @@ class SlackTeam:
         await self._done(delivery, expect_ack)
         return message
 
+    async def share_file(
+        self,
+        card: Card,
+        name: str,
+        content: bytes,
+        *,
+        as_user: User | str,
+        mimetype: str = "application/octet-stream",
+        text: str = "",
+        expect_ack: bool = True,
+    ) -> Message:
+        """Drop a file (with optional text) into the card's thread, as an agent sends the client a file."""
+        message, delivery = await self.s.actions.share_file(
+            as_user, card.channel, name, content, mimetype=mimetype, text=text, thread_ts=card.ts
+        )
+        await self._done(delivery, expect_ack)
+        return message
+
+    def reactions(self, message: Message) -> dict[str, list[str]]:
+        """The reactions on a message as it is now (name -> users who reacted)."""
+        current = self.s.messages.get((message.channel, message.ts))
+        return dict(current.reactions) if current is not None else {}
+
     async def open_home(self, user: User | str) -> View | None:
         """Open the App Home tab; returns the Home view the bot published (if it did)."""
         await self._done(await self.s.actions.open_home(user), True)

@@ -208,9 +208,19 @@ class File:
     shared_in: list[tuple[str, str | None]] = field(default_factory=list)
     created: int = 0
     user: str = ""
+    mimetype: str = ""
+    # Where the stand-in serves the file's bytes (url_private, with the bot token, as Slack does); "" for a
+    # file nobody can download here (the address then names files.slack.com, which tests never reach).
+    url_base: str = ""
+
+    @property
+    def url_private(self) -> str:
+        if self.url_base:
+            return f"{self.url_base}/sandbox/slack/files-pri/{self.id}/{self.name}"
+        return f"https://files.slack.com/files-pri/{self.id}/{self.name}"
 
     def to_api(self) -> dict[str, Any]:
-        mimetype = "image/png" if self.name.lower().endswith(".png") else "application/octet-stream"
+        mimetype = self.mimetype or ("image/png" if self.name.lower().endswith(".png") else "application/octet-stream")
         return {
             "id": self.id,
             "created": self.created,
@@ -221,7 +231,8 @@ class File:
             "filetype": self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary",
             "user": self.user,
             "size": len(self.content) if self.content is not None else self.length,
-            "url_private": f"https://files.slack.com/files-pri/{self.id}/{self.name}",
+            "url_private": self.url_private,
+            "url_private_download": f"{self.url_private}?download=1",
             "alt_txt": self.alt_txt,
             "channels": [c for c, _ in self.shared_in],
         }

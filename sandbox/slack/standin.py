@@ -11,11 +11,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.faults import Fault
 from sandbox.slack import mrkdwn
 from sandbox.slack.actions import Actions
 from sandbox.slack.delivery import Deliverer, SocketTransport
 from sandbox.slack.model import Channel, Ephemeral, File, Message, Trigger, User, View, Violation
 from sandbox.slack.ratelimit import RateLimiter
+
+# The bot scopes deploy/slack-manifest.yml requests, as an install from it grants them.
+MANIFEST_SCOPES = (
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "files:read",
+    "files:write",
+    "groups:history",
+    "groups:read",
+    "im:write",
+    "reactions:write",
+    "users:read",
+)
 
 
 @dataclass
@@ -37,6 +52,9 @@ class StandInConfig:
     channel_id: str = "C0SUPPORT"
     channel_name: str = "soporte"
     request_url: str | None = None
+    # The bot scopes the workspace granted on install: Slack reports them in every Web API answer to a bot token
+    # (header x-oauth-scopes). Default: what deploy/slack-manifest.yml requests (a test keeps the two equal).
+    scopes: tuple[str, ...] = MANIFEST_SCOPES
     rate_limits: bool = False
     post_message_burst: int = 1
     ack_timeout: float = 3.0
@@ -53,6 +71,11 @@ class SlackStandIn:
         self.clock = clock
         self.rate_limits = self.config.rate_limits
         self.limiter = RateLimiter(clock, self.config.post_message_burst)
+        # An outage every Web API call meets while it lasts (sandbox.faults); None, the default, is none.
+        self.faults: Fault | None = None
+        # Called with (method, arguments) once a Web API call is carried out, before the bot hears the answer
+        # (fault tests kill the bot right there). None by default.
+        self.on_accepted: Callable[[str, dict[str, Any]], None] | None = None
         self.public_url = ""  # set by start(); where response_url/upload URLs point
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}

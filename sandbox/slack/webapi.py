@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.faults import play
 from sandbox.slack import methods_chat, methods_misc, methods_views
 from sandbox.slack.api import METHODS, ApiError, Params
 from sandbox.slack.standin import SlackStandIn
@@ -56,18 +57,37 @@ def _origin(request: web.Request, name: str) -> str:
     return f"{request.url.origin()}{prefix}"
 
 
+def fault_response(mode: str, retry_after: int) -> web.Response:
+    """What Slack answers during an outage (sandbox.faults); the call itself is not handled."""
+    if mode == "429":
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+        )
+    if mode == "500":
+        return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
+    return web.Response(status=502, text="Bad Gateway")  # after hanging: the proxy gives up
+
+
 async def api_call(request: web.Request) -> web.Response:
     """Serve one Web API method exactly as Slack would answer it."""
     s = request.app[STANDIN]
+    fault = s.faults
+    mode = await play(fault)
+    if mode is not None and fault is not None:
+        return fault_response(mode, fault.retry_after)
     name = request.match_info["method"]
     s.begin_call()
     data: dict[str, Any] = {}
+    granted: dict[str, str] = {}
     try:
         try:
             data, is_json = await _read(request)
             if name not in METHODS:
                 raise ApiError("unknown_method")
             _check_token(s, name, request, data, is_json)
+            if name not in APP_TOKEN_METHODS:
+                # Slack names the token's scopes in every answer to it, refusals included.
+                granted = {"x-oauth-scopes": ",".join(s.config.scopes)}
             if s.rate_limits:
                 wait = s.limiter.check(name, str(data.get("channel") or "") or None)
                 if wait is not None:
@@ -79,9 +99,11 @@ async def api_call(request: web.Request) -> web.Response:
         except ApiError as refusal:
             _log(s, name, data, refusal.error)
             s.violate("api_error", name, refusal.error, messages=refusal.messages, args=_summary(data))
-            return web.json_response(refusal.body(), status=refusal.status, headers=refusal.headers)
+            return web.json_response(refusal.body(), status=refusal.status, headers={**granted, **refusal.headers})
         _log(s, name, data, None)
-        return web.json_response({"ok": True, **result})
+        if s.on_accepted is not None:
+            s.on_accepted(name, data)
+        return web.json_response({"ok": True, **result}, headers=granted)
     finally:
         s.end_call()
 
@@ -119,8 +141,26 @@ async def upload(request: web.Request) -> web.Response:
     return web.Response(text=f"OK - {len(content)}")
 
 
+_LOGIN_PAGE = "<!DOCTYPE html><html><body>Sign in to your workspace</body></html>"
+
+
+async def private_file(request: web.Request) -> web.Response:
+    """A file's url_private: its bytes for a request with the bot token in `Authorization: Bearer`. Without
+    it Slack answers 200 with its sign-in page (HTML), a classic way to "download" a file and get no file."""
+    s = request.app[STANDIN]
+    file = s.files.get(request.match_info["file_id"])
+    if file is None or file.content is None or file.name != request.match_info["name"]:
+        return web.Response(status=404, text="file not found")
+    header = request.headers.get("Authorization", "")
+    if header != f"Bearer {s.config.bot_token}":
+        s.violate("file_unauthorized", "url_private", "not_authed", file=file.id)
+        return web.Response(text=_LOGIN_PAGE, content_type="text/html")
+    return web.Response(body=file.content, content_type=file.to_api()["mimetype"])
+
+
 def add_routes(app: web.Application, standin: SlackStandIn) -> None:
-    """Register the Web API and upload routes on `app`."""
+    """Register the Web API, upload and private file routes on `app`."""
     app[STANDIN] = standin
     app.router.add_route("*", "/api/{method}", api_call)
     app.router.add_post("/sandbox/slack/upload/{file_id}", upload)
+    app.router.add_get("/sandbox/slack/files-pri/{file_id}/{name}", private_file)

@@ -247,6 +247,17 @@ const R = (() => {
       }
       return select;
     }
+    if (elem.type === "users_select") {
+      // The workspace's people, as Slack's user picker offers them (the value is the user id).
+      const select = el("select", { ...common, class: "bk-select" });
+      select.append(el("option", { value: "", text: (elem.placeholder && elem.placeholder.text) || "Elige a alguien…" }));
+      for (const [id, name] of Object.entries(ctx.names || {})) {
+        const node = el("option", { value: id, text: name });
+        if (id === elem.initial_user) node.selected = true;
+        select.append(node);
+      }
+      return select;
+    }
     if (elem.type === "radio_buttons" || elem.type === "checkboxes") {
       const group = el("div", { ...common, class: "bk-choices" });
       const initial = new Set(elem.type === "checkboxes"

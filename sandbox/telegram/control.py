@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.sse import KEEPALIVE_SECONDS, event_stream
 from sandbox.telegram.actions import ActionError, Sent
 from sandbox.telegram.models import JSON, User
 from sandbox.telegram.server import STANDIN_KEY
 from sandbox.telegram.standin import StandIn
 
 PREFIX = "/sandbox/telegram"
+SSE_KEEPALIVE_SECONDS = KEEPALIVE_SECONDS
 Handler = Callable[[StandIn, User, JSON], Awaitable[Sent]]
 
 
@@ -209,21 +210,13 @@ async def violations(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: message / edited / deleted / violation / callback_answer / chat_action."""
     standin = request.app[STANDIN_KEY]
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await response.prepare(request)
-    await response.write(b": connected\n\n")
-    async with standin.state.subscribe() as queue:
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), 15)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if event["type"] == "closed":
-                break
-            data = json.dumps(event, ensure_ascii=False)
-            await response.write(f"event: {event['type']}\ndata: {data}\n\n".encode())
-    return response
+    return await event_stream(
+        request, standin.state.subscribe(), end="closed", keepalive=SSE_KEEPALIVE_SECONDS, dumps=_dumps
+    )
+
+
+def _dumps(event: Mapping[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False)
 
 
 def add_control_routes(app: web.Application) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sandbox.faults import play
 from sandbox.telegram import errors
 from sandbox.telegram.errors import ApiError
 from sandbox.telegram.media import file_by_path
@@ -24,6 +25,15 @@ MAX_BODY = 60 * 1024 * 1024  # above Telegram's 50 MB upload limit, so the 413 c
 def error_response(error: ApiError) -> web.Response:
     """The JSON error body with the real HTTP status."""
     return web.json_response(error.to_json(), status=error.code)
+
+
+def fault_response(mode: str, retry_after: int) -> web.Response:
+    """What Telegram answers during an outage (sandbox.faults); the call itself is not handled."""
+    if mode == "429":
+        return error_response(errors.too_many_requests(retry_after))
+    if mode == "500":
+        return error_response(ApiError(500, "Internal Server Error"))
+    return web.Response(status=502, text="Bad Gateway")  # after hanging: the proxy gives up
 
 
 async def read_params(request: web.Request) -> Params:
@@ -68,6 +78,10 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
     token_error = _token_error(standin, request.match_info["token"])
     if token_error is not None:
         return error_response(token_error)
+    fault = standin.faults
+    mode = await play(fault)
+    if mode is not None and fault is not None:
+        return fault_response(mode, fault.retry_after)
     method = request.match_info["method"]
     try:
         params = await read_params(request)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.faults import Fault
 from sandbox.telegram import actions, errors, media, profile, updates  # noqa: F401  (they register methods)
 from sandbox.telegram.errors import ApiError
 from sandbox.telegram.methods import METHODS, Params
@@ -65,6 +66,8 @@ class StandIn:
             clock=clock,
         )
         self.webhooks = updates.WebhookDeliverer(self.state)
+        # An outage every Bot API call meets while it lasts (sandbox.faults); None, the default, is none.
+        self.faults: Fault | None = None
         self.urls: StandInUrls | None = None
         self._runner: Any = None
         self._delivered_at: dict[int, float] = {}
@@ -83,6 +86,16 @@ class StandIn:
     @rate_limits.setter
     def rate_limits(self, value: bool) -> None:
         self.state.rate_limits = value
+
+    @property
+    def on_delivered(self) -> Callable[[int], None] | None:
+        """Called with an update's id the moment the bot confirms it: its webhook answered 2xx, or a
+        getUpdates offset moved past it (Telegram forgets it then). None by default; fault tests use it."""
+        return self.state.on_delivered
+
+    @on_delivered.setter
+    def on_delivered(self, callback: Callable[[int], None] | None) -> None:
+        self.state.on_delivered = callback
 
     @property
     def violations(self) -> list[Violation]:
@@ -246,7 +259,9 @@ class StandIn:
 
     async def stop(self) -> None:
         """Stop serving, webhook delivery and timers."""
-        self.state.close()  # first, so open event streams end and the server can shut down at once
+        self.state.close()  # first, so open event streams and long polls end and the server shuts down at once
+        async with self.state.updates_changed:
+            self.state.updates_changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -128,12 +128,15 @@ class StandInState:
         self.requests: list[tuple[str, JSON]] = []
         self.pending: list[PendingUpdate] = []
         self.delivered: set[int] = set()
+        # Called with an update's id the moment the bot confirms it (fault tests kill the bot right there).
+        self.on_delivered: Callable[[int], None] | None = None
         self._next_update_id = secrets.randbelow(500_000_000) + 100_000_000
         self._last_update_at: float | None = None
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED
         self.webhook: Webhook | None = None
         self.updates_changed = asyncio.Condition()
         self.poll_generation = 0
+        self.closed = False  # the stand-in is stopping: waiting long polls end at once
         self.in_flight = 0
         self.last_activity = 0.0
         self._subscribers: set[asyncio.Queue[JSON]] = set()
@@ -290,7 +293,11 @@ class StandInState:
         """The bot has the update (confirmed offset or a 2xx webhook answer)."""
         if update in self.pending:
             self.pending.remove(update)
+        if update.update_id in self.delivered:
+            return
         self.delivered.add(update.update_id)
+        if self.on_delivered is not None:
+            self.on_delivered(update.update_id)
 
     def drop_expired_updates(self) -> None:
         """Telegram keeps undelivered updates for 24 hours."""
@@ -344,7 +351,8 @@ class StandInState:
         self._timers.add(handle)
 
     def close(self) -> None:
-        """Cancel pending timers (unanswered-callback checks) and end live event streams."""
+        """Cancel pending timers (unanswered-callback checks), end live event streams and waiting long polls."""
+        self.closed = True
         self.publish({"type": "closed"})
         for handle in self._timers:
             handle.cancel()

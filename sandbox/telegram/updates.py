@@ -59,7 +59,7 @@ async def get_updates(st: StandInState, p: Params) -> list[JSON]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     async with st.updates_changed:
-        while not st.pending:
+        while not st.pending and not st.closed:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break

@@ -138,7 +138,7 @@ def test_p_sla_1_whole_company_down_is_severity_1_told_in_words() -> None:
         (["t.down", "t.my_area"], 1),
         (["t.down", "t.only_me", "y"], 1),  # P-SLA-1: a business system is inoperable
         (["t.down", "t.only_me", "n"], 2),  # P-SLA-2
-        (["t.wrong", "t.high", "t.only_me", "n"], 2),
+        (["t.wrong", "t.high"], 2),  # R-SEVERITY: works wrongly with high impact, whatever the reach
         (["t.wrong", "t.medium", "y"], 3),  # P-SLA-3: not as documented
         (["t.wrong", "t.medium", "n"], 3),
         (["t.question", "t.usage_question"], 4),  # P-SLA-4
@@ -158,6 +158,8 @@ def test_p_pol_4_product_in_warranty_failing_its_spec_is_free() -> None:
     state, _ = tap(state, "p.13")
     state, _ = tap(state, "t.down")
     state, outs = tap(state, "t.whole_company")
+    assert state.step is Step.TRIAGE_CAUSE  # R-WARRANTY: the product's own failure, or a change first?
+    state, outs = tap(state, "c.product")
     assert state.charged is False and state.entitlement_rule == "P-POL-4"
     assert "intake.warranty_free" in keys(outs)
     state, _ = tap(to(Step.TRIAGE_DOWN), "t.down")
@@ -207,14 +209,14 @@ def test_summary_confirm_ends_the_draft_confirmed() -> None:
 def test_p_scope_2_excluded_topic_is_explained_and_no_ticket(topic: str) -> None:
     state, _ = tap(start(ctx())[0], "a.other")
     state, outs = tap(state, f"x.{topic}")
-    assert state.status is Status.REFUSED and keys(outs) == [f"intake.excluded.explain.{topic}"]
+    assert state.status is Status.REFUSED and keys(outs) == [f"intake.excluded.explain.{topic}", "contact.reach_us"]
 
 
 def test_p_pol_7_discontinued_product_is_refused() -> None:
     state, _ = tap(start(ctx())[0], "a.maintenance")
     state, outs = tap(state, "p.12")
     assert state.status is Status.REFUSED and state.refusal == "discontinued_product"
-    assert keys(outs) == ["contract.refused.discontinued"]
+    assert keys(outs) == ["contract.refused.discontinued", "contact.reach_us"]  # R-CONTACT
 
 
 @pytest.mark.parametrize(
@@ -226,8 +228,10 @@ def test_p_pol_7_discontinued_product_is_refused() -> None:
     ],
 )
 def test_p_pol_3_no_active_contract_no_question(c: Contract | None, key: str) -> None:
-    state, outs = start(ctx(contract=c))
-    assert state.status is Status.REFUSED and keys(outs) == [key]
+    """P-POL-3 with no product in warranty (R-WARRANTY: with one, the free route stays open); R-CONTACT: the
+    refusal gives the phones and the e-mail."""
+    state, outs = start(ctx(contract=c, products=(FORTI, OLD_PBX)))
+    assert state.status is Status.REFUSED and keys(outs) == [key, "contact.reach_us"]
 
 
 def test_p_pol_1_per_event_asks_the_purchase_order_first() -> None:

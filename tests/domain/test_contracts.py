@@ -21,6 +21,7 @@ from bot.domain.contracts import (
     certificate,
     deduct,
     default_end,
+    purchase_order_key,
     to_hours,
 )
 from bot.domain.errors import InvalidHours, InvalidInput
@@ -45,6 +46,7 @@ ACTIVE = contract()
 EXHAUSTED = contract(hours_used=Decimal(20))
 PER_EVENT_WITH_PO = contract(Tier.PER_EVENT, purchase_order="OC-778")
 D = Decimal
+DEFAULT_TIER_RULES_HOURS = {tier: DEFAULT_TIER_RULES[tier].hours for tier in Tier}
 
 # ---------------------------------------------------------------- tier table (P-POL-1, P-POL-6)
 
@@ -62,6 +64,7 @@ D = Decimal
 def test_default_tier_table(tier: Tier, hours: int, onsite: int, validity: Validity) -> None:
     terms = DEFAULT_TIER_RULES[tier]
     assert (terms.hours, terms.onsite_hours, terms.validity) == (D(hours), D(onsite), validity)
+    assert terms.office_hours == D(onsite)  # R-POOLS: in-office advice has as many hours, apart
     assert terms.needs_purchase_order is (tier is Tier.PER_EVENT)
     fresh = Contract.new("X-1", tier, START)
     assert (fresh.hours_total, fresh.onsite_hours_total, fresh.hours_used) == (D(hours), D(onsite), D(0))
@@ -163,6 +166,7 @@ def test_contract_status(today: date, changes: dict[str, Any], status: ContractS
         pytest.param({"hours_used": Decimal(21)}, id="used-over-total"),
         pytest.param({"hours_used": Decimal(-1)}, id="negative-used"),
         pytest.param({"onsite_hours_used": Decimal(1)}, id="onsite-used-over-zero-total"),
+        pytest.param({"office_hours_used": Decimal(1)}, id="office-used-over-zero-total"),
         pytest.param({"hours_total": Decimal(0)}, id="no-hours"),
         pytest.param({"hours_used": 1.5}, id="float-hours"),
         pytest.param({"tier": "basica"}, id="raw-string-tier"),
@@ -233,16 +237,46 @@ def test_deduct_on_exhausted_contract_covers_nothing() -> None:
     assert (result.covered, result.overage, result.contract.hours_used) == (D(0), D(1), D(20))
 
 
+def _left(c: Contract, kind: HoursKind) -> Decimal:
+    return c.office_hours_left if kind is HoursKind.IN_OFFICE else c.onsite_hours_left
+
+
 @pytest.mark.parametrize("kind", [HoursKind.IN_OFFICE, HoursKind.ON_SITE])
 def test_p_pol_6_advice_hours_use_included_hours_first_then_billed(kind: HoursKind) -> None:
-    c = contract(Tier.CORPORATE)  # 5 included advice hours
+    c = contract(Tier.CORPORATE)  # 5 included hours of each kind of advice
     first = deduct(c, 4, kind)
-    assert (first.covered, first.billed_extra_hours, first.contract.onsite_hours_left) == (D(4), D(0), D(1))
+    assert (first.covered, first.billed_extra_hours, _left(first.contract, kind)) == (D(4), D(0), D(1))
     second = deduct(first.contract, "2.5", kind)
     assert (second.covered, second.billed_extra_hours) == (D(1), D("1.5"))
-    assert second.contract.onsite_hours_left == 0
+    assert _left(second.contract, kind) == 0
     assert second.contract.hours_used == 0, "advice hours do not touch the yearly budget"
     assert second.overage == 0
+
+
+@pytest.mark.parametrize(
+    ("tier", "each"),
+    [pytest.param(Tier.BUSINESS_PLUS, 3, id="R-POOLS-empresarial-plus-3h-each"),
+     pytest.param(Tier.CORPORATE, 5, id="R-POOLS-corporativo-5h-each")],
+)  # fmt: skip
+def test_r_pools_in_office_and_on_site_are_two_pools(tier: Tier, each: int) -> None:
+    """R-POOLS, P-POL-6: the seed's table gives "(3hr.)" / "(5hr.)" to each of the two services. Using up
+    the in-office hours leaves every on-site hour (one shared pool would have left none)."""
+    c = Contract.new("X-1", tier, START)
+    assert (c.office_hours_total, c.onsite_hours_total) == (D(each), D(each))
+    office = deduct(c, each, HoursKind.IN_OFFICE)
+    assert (office.covered, office.billed_extra_hours) == (D(each), D(0))
+    onsite = deduct(office.contract, each, HoursKind.ON_SITE)
+    assert (onsite.covered, onsite.billed_extra_hours) == (D(each), D(0))
+    assert (onsite.contract.office_hours_left, onsite.contract.onsite_hours_left) == (D(0), D(0))
+
+
+def test_r_pools_each_pool_is_configurable() -> None:
+    rules = TierRules.from_mapping(
+        DEFAULT_TIER_RULES_HOURS, {Tier.CORPORATE: 6}, {Tier.CORPORATE: 2, Tier.BUSINESS_PLUS: 1}
+    )
+    corporate = Contract.new("X", Tier.CORPORATE, START, rules=rules)
+    assert (corporate.onsite_hours_total, corporate.office_hours_total) == (D(6), D(2))
+    assert rules[Tier.BUSINESS_PLUS].onsite_hours == 0 and rules[Tier.BUSINESS_PLUS].office_hours == 1
 
 
 def test_p_pol_6_tier_without_advice_hours_bills_everything() -> None:
@@ -253,10 +287,37 @@ def test_p_pol_6_tier_without_advice_hours_bills_everything() -> None:
 
 @pytest.mark.parametrize("hours", [Decimal("0.5"), 1, 2])
 def test_p_pol_1_per_event_contract_is_spent_by_its_event(hours: Decimal | int) -> None:
+    """R-EVENT: hours beyond the event's one hour are billed (not an "overage" of a yearly budget)."""
     result = deduct(PER_EVENT_WITH_PO, hours, HoursKind.REMOTE)
     assert result.contract.hours_left == 0
     assert result.covered == min(Decimal(hours), Decimal(1))
-    assert result.overage == max(Decimal(hours) - 1, Decimal(0))
+    assert result.billed_extra_hours == max(Decimal(hours) - 1, Decimal(0))
+    assert result.overage == 0
+
+
+@pytest.mark.parametrize(
+    ("today", "resolved", "status"),
+    [
+        pytest.param(TODAY, False, ContractStatus.EVENT_IN_USE, id="R-EVENT-its-ticket-open"),
+        pytest.param(TODAY, True, ContractStatus.EVENT_USED, id="R-EVENT-used-up-when-resolved"),
+        pytest.param(date(2027, 6, 1), True, ContractStatus.EVENT_USED, id="R-EVENT-used-whatever-the-date"),
+    ],
+)
+def test_r_event_a_per_event_contract_covers_one_ticket(today: date, resolved: bool, status: ContractStatus) -> None:
+    """R-EVENT: "Vigencia 1 evento". Before, the same contract stayed active for a year, ticket after ticket."""
+    fresh = contract(Tier.PER_EVENT, purchase_order="OC-4471")
+    assert fresh.status(TODAY) is ContractStatus.ACTIVE
+    taken = replace(fresh, event_ticket="SOP-2026-000001", event_resolved=resolved)
+    assert taken.status(today) is status and not taken.is_active(today)
+
+
+def test_r_event_a_yearly_contract_ignores_event_marks() -> None:
+    assert contract(event_ticket="SOP-2026-000001", event_resolved=True).status(TODAY) is ContractStatus.ACTIVE
+
+
+@pytest.mark.parametrize(("typed", "key"), [("oc-4471", "OC-4471"), ("  OC  4471 ", "OC 4471"), ("OC-4471", "OC-4471")])
+def test_r_event_purchase_orders_compare_by_key(typed: str, key: str) -> None:
+    assert purchase_order_key(typed) == key
 
 
 def test_float_hours_do_not_drift() -> None:
@@ -328,7 +389,9 @@ def test_p_pol_8_certificate_lists_number_tier_validity_products() -> None:
     assert cert.validity is Validity.ONE_YEAR
     assert certificate(PER_EVENT_WITH_PO, [a]).validity is Validity.ONE_EVENT
     assert cert.products == (a, b)
-    assert (cert.hours_total, cert.onsite_hours_total) == (D(20), D(0))
+    assert (cert.hours_total, cert.onsite_hours_total, cert.office_hours_total) == (D(20), D(0), D(0))
+    plus = certificate(Contract.new("P-1", Tier.BUSINESS_PLUS, START), [a])
+    assert (plus.onsite_hours_total, plus.office_hours_total) == (D(3), D(3))  # R-POOLS
 
 
 def test_p_pol_8_certificate_refuses_non_products() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.contracts import Contract, Product
-from bot.domain.entitlement import Basis, Outcome, Referral, RefusalReason, decide_entitlement
+from bot.domain.entitlement import Basis, Outcome, Referral, RefusalReason, decide_entitlement, warranty_candidates
 from bot.domain.types import ServiceArea, Tier
 
 START = date(2026, 3, 15)
@@ -37,6 +37,8 @@ SPECIAL = contract(special_eol_support=True)
 SPECIAL_EXPIRED = replace(EXPIRED, special_eol_support=True)
 PER_EVENT = contract(Tier.PER_EVENT)
 PER_EVENT_WITH_PO = contract(Tier.PER_EVENT, purchase_order="OC-778")
+EVENT_IN_USE = contract(Tier.PER_EVENT, purchase_order="OC-4471", event_ticket="SOP-2026-000001")
+EVENT_USED = replace(EVENT_IN_USE, event_resolved=True)
 CHARGED = (Outcome.ALLOWED_CHARGED, None, None, "P-POL-5")
 FREE_SPEC = (Outcome.ALLOWED_FREE, None, None, "P-POL-4")
 
@@ -59,9 +61,40 @@ ENTITLEMENT_CASES: list[Any] = [
         False,
         None,
         True,
-        (Outcome.ALLOWED_FREE, None, None, "P-POL-5"),
-        id="P-POL-5-usage-question-in-warranty-free",
+        _refused(RefusalReason.NO_CONTRACT, Referral.SALES, "P-POL-3"),
+        id="R-WARRANTY-usage-question-in-warranty-without-contract-to-sales",
     ),
+    pytest.param(
+        ACTIVE, product(**IN_WARRANTY), False, None, True, CHARGED, id="R-WARRANTY-usage-question-in-warranty-charged"
+    ),
+    pytest.param(
+        EXPIRED,
+        product(**IN_WARRANTY),
+        False,
+        None,
+        False,
+        _refused(RefusalReason.EXPIRED, Referral.SALES, "P-POL-3"),
+        id="R-WARRANTY-misuse-in-warranty-expired-to-sales",
+    ),
+    pytest.param(
+        EVENT_IN_USE,
+        product(),
+        True,
+        "OC-4471",
+        False,
+        _refused(RefusalReason.EVENT_IN_USE, Referral.SALES, "R-EVENT"),
+        id="R-EVENT-one-ticket-open-second-refused",
+    ),
+    pytest.param(
+        EVENT_USED,
+        product(),
+        True,
+        "OC-4471",
+        False,
+        _refused(RefusalReason.EVENT_USED, Referral.SALES, "R-EVENT"),
+        id="R-EVENT-used-up-once-resolved",
+    ),
+    pytest.param(EVENT_USED, product(**IN_WARRANTY), True, None, False, FREE_SPEC, id="R-EVENT-warranty-still-free"),
     pytest.param(
         ACTIVE,
         product(**OUT_OF_WARRANTY),
@@ -192,15 +225,30 @@ def test_decide_entitlement(
 def test_entitlement_bases() -> None:
     in_warranty = product(**IN_WARRANTY)
     spec = decide_entitlement(None, in_warranty, TODAY, fails_documented_spec=True, purchase_order=None)
-    usage = decide_entitlement(
-        None, in_warranty, TODAY, fails_documented_spec=False, purchase_order=None, usage_question=True
-    )
     paid = decide_entitlement(ACTIVE, None, TODAY, fails_documented_spec=False, purchase_order=None)
-    assert (spec.basis, usage.basis, paid.basis) == (
-        Basis.WARRANTY_SPEC_FAILURE,
-        Basis.WARRANTY_USAGE_QUESTION,
-        Basis.CONTRACT,
+    assert (spec.basis, paid.basis) == (Basis.WARRANTY_SPEC_FAILURE, Basis.CONTRACT)
+
+
+def test_r_warranty_a_usage_question_is_never_free() -> None:
+    """R-WARRANTY: "dudas" take the contract route even inside the warranty (the old reading made them free),
+    and no contract means sales, even when the caller also says the spec failed."""
+    in_warranty = product(**IN_WARRANTY)
+    without = decide_entitlement(
+        None, in_warranty, TODAY, fails_documented_spec=True, purchase_order=None, usage_question=True
     )
+    with_contract = decide_entitlement(
+        ACTIVE, in_warranty, TODAY, fails_documented_spec=False, purchase_order=None, usage_question=True
+    )
+    assert (without.outcome, without.reason) == (Outcome.REFUSED, RefusalReason.NO_CONTRACT)
+    assert with_contract.outcome is Outcome.ALLOWED_CHARGED
+
+
+def test_r_warranty_candidates_are_registered_in_warranty_and_not_discontinued() -> None:
+    """R-WARRANTY: the free route is open without a contract only for such a product."""
+    good = product(**IN_WARRANTY)
+    candidates = [good, product(**OUT_OF_WARRANTY), product(), product(discontinued=True, **IN_WARRANTY)]
+    assert warranty_candidates(candidates, TODAY) == (good,)
+    assert warranty_candidates(candidates, TODAY + timedelta(days=1)) == ()
 
 
 def test_warranty_ends_after_its_last_day() -> None:
@@ -256,7 +304,7 @@ def test_entitlement_invariants(
     if decision.outcome is Outcome.ALLOWED_CHARGED:
         assert c is not None and c.is_active(today)
     if decision.outcome is Outcome.ALLOWED_FREE:
-        assert p is not None and p.in_warranty(today) and (fails_spec or usage)
+        assert p is not None and p.in_warranty(today) and fails_spec and not usage
     if decision.outcome is Outcome.REFUSED:
         assert decision.reason is not None and decision.referral is not None
     else:

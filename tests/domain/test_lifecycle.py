@@ -31,6 +31,7 @@ from bot.domain.lifecycle import (
     allowed_actions,
     apply,
     approver_role,
+    change_severity,
     decide_escalation,
     request_escalation,
 )
@@ -51,6 +52,10 @@ EXPECTED_FLOW = {
     (S.RESOLVED, Action.AUTO_CLOSE): S.CLOSED,
     (S.RESOLVED, Action.REOPEN): S.ASSIGNED,
     (S.CLOSED, Action.REOPEN): S.ASSIGNED,
+    (S.ASSIGNED, Action.RELEASE): S.NEW,
+    (S.NEW, Action.REASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, Action.REASSIGN): S.ASSIGNED,
+    (S.WAITING_CLIENT, Action.REASSIGN): S.WAITING_CLIENT,
 }
 RULE_OF = {
     Action.CLAIM: "P-SLA-6",
@@ -63,7 +68,10 @@ RULE_OF = {
     Action.CLIENT_CONFIRMED: "P-CLOSE-1",
     Action.AUTO_CLOSE: "P-CLOSE-1",
     Action.REOPEN: "P-CLOSE-2",
+    Action.RELEASE: "desk",
+    Action.REASSIGN: "desk",
 }
+_TAKES = (Action.CLAIM, Action.REASSIGN)
 
 
 def state_in(status: TicketStatus, **changes: Any) -> TicketState:
@@ -92,10 +100,11 @@ def test_every_legal_transition(source: TicketStatus, action: Action, target: Ti
     before = state_in(source)
     if action is Action.CLOSE_UNANSWERED:
         before = replace(before, reminders_sent=DEFAULT_INFO_REMINDERS)
-    after = apply(before, action, expected_version=before.version, actor="ana" if action is Action.CLAIM else None)
+    after = apply(before, action, expected_version=before.version, actor="ana" if action in _TAKES else None)
     assert after.status is target
     assert after.version == before.version + 1
-    assert after.assignee == ("ana" if action is Action.CLAIM else AGENT)
+    expected = "ana" if action in _TAKES else (None if action is Action.RELEASE else AGENT)
+    assert after.assignee == expected
     assert before.status is source, "the old state is not mutated"
 
 
@@ -129,7 +138,7 @@ def test_claim_needs_an_agent(actor: str | None) -> None:
 
 
 def test_allowed_actions_follow_the_table() -> None:
-    assert allowed_actions(S.NEW) == (Action.CLAIM,)
+    assert allowed_actions(S.NEW) == (Action.CLAIM, Action.REASSIGN)
     assert set(allowed_actions(S.RESOLVED)) == {
         Action.CLOSE,
         Action.CLIENT_CONFIRMED,
@@ -399,5 +408,38 @@ def test_random_action_sequences_keep_the_state_consistent(actions: list[Action]
             continue
         assert after.status is TRANSITIONS[(ticket.status, action)]
         assert after.version == ticket.version + 1
-        assert after.assignee is not None
+        assert (after.assignee is None) == (after.status is S.NEW)
         ticket = after
+
+
+# ---------------------------------------------------------------- R-SEVERITY
+
+
+@pytest.mark.parametrize("status", [S.NEW, S.ASSIGNED, S.WAITING_CLIENT])
+def test_r_severity_an_open_ticket_changes_severity_either_way_with_a_reason(status: TicketStatus) -> None:
+    before = state_in(status)
+    up = change_severity(before, Severity.CRITICAL, "ya no factura nadie", expected_version=before.version)
+    down = change_severity(before, Severity.LOW, "era una duda de uso", expected_version=before.version)
+    assert (up.severity, down.severity) == (Severity.CRITICAL, Severity.LOW)
+    assert up.version == before.version + 1 and up.status is status and up.assignee == before.assignee
+
+
+def test_r_severity_refuses_the_same_severity_no_reason_a_finished_ticket_and_an_old_view() -> None:
+    open_ = state_in(S.ASSIGNED)
+    with pytest.raises(InvalidInput):
+        change_severity(open_, open_.severity, "igual", expected_version=open_.version)
+    with pytest.raises(InvalidInput):
+        change_severity(open_, Severity.LOW, "  ", expected_version=open_.version)
+    with pytest.raises(IllegalTransition):
+        change_severity(state_in(S.RESOLVED), Severity.LOW, "x", expected_version=4)
+    with pytest.raises(StaleVersion):
+        change_severity(open_, Severity.LOW, "x", expected_version=open_.version - 1)
+
+
+def test_release_leaves_the_ticket_unassigned_and_reassign_names_the_new_owner() -> None:
+    released = run(state_in(S.ASSIGNED), Action.RELEASE)
+    assert (released.status, released.assignee) == (S.NEW, None)
+    moved = run(state_in(S.WAITING_CLIENT), Action.REASSIGN, actor="ana")
+    assert (moved.status, moved.assignee) == (S.WAITING_CLIENT, "ana")
+    with pytest.raises(InvalidInput):
+        run(state_in(S.NEW), Action.REASSIGN, actor=" ")

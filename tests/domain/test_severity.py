@@ -83,32 +83,11 @@ PATHS: list[Any] = [
         id="P-SLA-3-works-incorrectly-medium-impact",
     ),
     pytest.param(
-        [Symptom.WORKS_INCORRECTLY, Impact.HIGH, Reach.WHOLE_COMPANY],
-        Severity.CRITICAL,
-        "P-SLA-1",
-        TriageBasis.SIGNIFICANT_USERS,
-        id="P-SLA-1-works-incorrectly-high-impact-whole-company",
-    ),
-    pytest.param(
-        [Symptom.WORKS_INCORRECTLY, Impact.HIGH, Reach.MY_AREA],
-        Severity.CRITICAL,
-        "P-SLA-1",
-        TriageBasis.SIGNIFICANT_USERS,
-        id="P-SLA-1-works-incorrectly-high-impact-my-area",
-    ),
-    pytest.param(
-        [Symptom.WORKS_INCORRECTLY, Impact.HIGH, Reach.ONLY_ME, BusinessSystem.INOPERABLE],
-        Severity.CRITICAL,
-        "P-SLA-1",
-        TriageBasis.BUSINESS_SYSTEM_INOPERABLE,
-        id="P-SLA-1-works-incorrectly-high-impact-only-me-business-system-inoperable",
-    ),
-    pytest.param(
-        [Symptom.WORKS_INCORRECTLY, Impact.HIGH, Reach.ONLY_ME, BusinessSystem.WORKING],
+        [Symptom.WORKS_INCORRECTLY, Impact.HIGH],
         Severity.HIGH,
         "P-SLA-2",
         TriageBasis.HIGH_IMPACT,
-        id="P-SLA-2-works-incorrectly-high-impact-only-me",
+        id="R-SEVERITY-P-SLA-2-works-incorrectly-high-impact",
     ),
 ]
 
@@ -117,6 +96,68 @@ _QUESTION_OF: dict[type, Question] = {kind: question for question, kind in ANSWE
 
 def _question_of(value: Any) -> Question:
     return _QUESTION_OF[type(value)]
+
+
+# R-SEVERITY, as the seed words each level ("Niveles de Severidad / Condiciones"): whatever the client
+# answered, the severity each set of answers must give. Extra answers (a reach given where it is not asked,
+# as a client going back and forth leaves them) change nothing the seed does not say they change.
+W, A = Symptom.WORKS_INCORRECTLY, Symptom.NOT_AS_DOCUMENTED
+SEED_TABLE: list[Any] = [
+    # 1: "fuera de servicio y no funciona en absoluto" AND ("número significativo de usuarios" OR "sistema de
+    # negocio inoperable")
+    pytest.param({"symptom": Symptom.DOWN, "reach": Reach.WHOLE_COMPANY}, 1, id="down-whole-company-1"),
+    pytest.param({"symptom": Symptom.DOWN, "reach": Reach.MY_AREA}, 1, id="down-my-area-1"),
+    pytest.param(
+        {"symptom": Symptom.DOWN, "reach": Reach.ONLY_ME, "business_system": BusinessSystem.INOPERABLE},
+        1,
+        id="down-only-me-business-system-inoperable-1",
+    ),
+    # 2: "no funciona correctamente creando un impacto significativo (alto)"
+    pytest.param(
+        {"symptom": Symptom.DOWN, "reach": Reach.ONLY_ME, "business_system": BusinessSystem.WORKING},
+        2,
+        id="down-only-me-2",
+    ),
+    pytest.param({"symptom": W, "impact": Impact.HIGH}, 2, id="works-wrongly-high-impact-2"),
+    pytest.param(
+        {"symptom": W, "impact": Impact.HIGH, "reach": Reach.MY_AREA},
+        2,
+        id="measured-bug-works-wrongly-a-lot-my-area-2",
+    ),
+    pytest.param(
+        {"symptom": W, "impact": Impact.HIGH, "reach": Reach.WHOLE_COMPANY}, 2, id="works-wrongly-a-lot-company-2"
+    ),
+    pytest.param(
+        {"symptom": W, "impact": Impact.HIGH, "reach": Reach.ONLY_ME, "business_system": BusinessSystem.INOPERABLE},
+        2,
+        id="works-wrongly-a-lot-business-system-2",
+    ),
+    # 3: "no funciona de acuerdo a lo documentado", "resultados inesperados", "impacto operaciones medio"
+    pytest.param({"symptom": A}, 3, id="not-as-documented-3"),
+    pytest.param({"symptom": A, "reach": Reach.WHOLE_COMPANY}, 3, id="not-as-documented-whole-company-3"),
+    pytest.param({"symptom": W, "impact": Impact.MEDIUM}, 3, id="works-wrongly-medium-impact-3"),
+    pytest.param(
+        {"symptom": W, "impact": Impact.MEDIUM, "reach": Reach.WHOLE_COMPANY}, 3, id="medium-impact-company-3"
+    ),
+    # 4: "preguntas de uso", "sugerencias", "clarificación de la documentación"
+    pytest.param({"symptom": Symptom.USAGE_QUESTION}, 4, id="usage-question-4"),
+    pytest.param({"symptom": Symptom.SUGGESTION}, 4, id="suggestion-4"),
+    pytest.param({"symptom": Symptom.DOCUMENTATION}, 4, id="documentation-4"),
+    pytest.param({"symptom": Symptom.USAGE_QUESTION, "reach": Reach.WHOLE_COMPANY}, 4, id="question-company-4"),
+]
+
+
+@pytest.mark.parametrize(("answers", "severity"), SEED_TABLE)
+def test_r_severity_the_seed_s_conditions_as_written(answers: dict[str, Any], severity: int) -> None:
+    """R-SEVERITY, P-SLA-1..4: severity 1 needs "no funciona en absoluto" and many users or a business system
+    down; "funciona, pero mal + mucho + a mi área" is 2 (P-SLA-2), never 1."""
+    assert len(SEED_TABLE) >= 12
+    assert triage(TriageAnswers(**answers)) == severity
+
+
+def test_r_severity_working_wrongly_with_high_impact_asks_no_reach() -> None:
+    """R-SEVERITY: the reach cannot change a severity 2 that works however badly, so it is not asked."""
+    assert next_question(TriageAnswers(symptom=Symptom.WORKS_INCORRECTLY, impact=Impact.HIGH)) is None
 
 
 def _leaves(node: Ask | Leaf) -> int:

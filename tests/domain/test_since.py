@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.since import PART_START, DayPart, Precision, SinceResult, parse_since
+from bot.domain.since import PART_START, DayPart, Precision, SinceResult, parse_since, says_future
 
 MX = ZoneInfo("America/Mexico_City")
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=MX)
@@ -290,5 +290,35 @@ def test_p_in_2_any_instant_of_the_last_week_reads_back(minutes_back: int, lang:
 def test_public_surface() -> None:
     import bot.domain.since as module
 
-    assert sorted(module.__all__) == ["DayPart", "MAX_AGE", "PART_START", "Precision", "SinceResult", "parse_since"]
+    assert sorted(module.__all__) == [
+        "DayPart",
+        "MAX_AGE",
+        "PART_START",
+        "Precision",
+        "SinceResult",
+        "parse_since",
+        "says_future",
+    ]
     assert set(PART_START) == set(DayPart)
+
+
+@pytest.mark.parametrize(
+    ("typed", "future"),
+    [
+        ("mañana", True),
+        ("desde mañana a las 9", True),
+        ("pasado mañana", True),
+        ("esta noche", True),  # 19:00 is still to come at 10:15
+        ("tomorrow", True),
+        ("la semana que viene", True),
+        ("dentro de 2 horas", True),
+        ("esta mañana", False),
+        ("hoy en la mañana", False),
+        ("ayer", False),
+        ("qwerty", False),
+    ],
+)
+def test_says_future_tells_a_time_to_come_from_gibberish(typed: str, future: bool) -> None:
+    assert says_future(typed, NOW, MX) is future
+    if future:
+        assert parse_since(typed, NOW, MX) is None

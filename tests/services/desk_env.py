@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from bot.delivery import Dispatcher, Outgoing
 from bot.domain.types import ServiceArea, Severity
 from bot.i18n import Catalogue
 from bot.inbox import Receipt
-from bot.services import desk_entry, escalation, outbox
+from bot.services import delivered, desk_entry, escalation, outbox
 from bot.services.context import Services
 from bot.services.desk import RelayOutcome
 from bot.services.events import ThreadMessage
@@ -39,9 +40,15 @@ class DeskEnv:
     wakes: list[int] = field(default_factory=list)
 
     async def open(
-        self, *, severity: Severity = Severity.CRITICAL, chat_id: int | None = LAURA_ID, description: str = "Sin red"
+        self,
+        *,
+        severity: Severity = Severity.CRITICAL,
+        chat_id: int | None = LAURA_ID,
+        description: str = "Sin red",
+        warranty: bool = False,
     ) -> Ticket:
-        """A ticket as the intake's confirm leaves it (card queued, response clock started)."""
+        """A ticket as the intake's confirm leaves it (card queued, response clock started); `warranty`: the
+        intake found it free (R-WARRANTY)."""
         s = self.services
         now = self.clock()
         start = s.calendar.next_open(now)
@@ -61,6 +68,7 @@ class DeskEnv:
                     telegram_chat_id=chat_id,
                     clock_started_at=start,
                     response_due_at=s.calendar.add(start, s.targets[severity]),
+                    warranty=warranty,
                 )
             )
             await tx.put_credential(ticket.id, CredentialKind.TEAMVIEWER_PASSWORD, "TeamViewer 1", PASSWORD, at=now)
@@ -117,6 +125,25 @@ class DeskEnv:
             if not rows:
                 return taken
             taken += rows
+
+    async def deliver(self) -> list[OutboxMessage]:
+        """Every queued message delivered through the real dispatcher, each platform accepting it, with the
+        hooks that record what a delivery means (bot.services.delivered: a reply that reached the client...)."""
+        dispatcher = Dispatcher(self.store, clock=self.clock)
+        taken: list[OutboxMessage] = []
+
+        async def accept(out: Outgoing) -> dict[str, Any]:
+            taken.append(out.row)
+            return {}
+
+        for name in dir(outbox):
+            value = getattr(outbox, name)
+            if isinstance(value, str) and name.startswith(("TG_", "SLACK_")):
+                destination = outbox.TELEGRAM if name.startswith("TG_") else outbox.SLACK
+                dispatcher.register(destination, value, accept)
+        delivered.register(dispatcher, self.services)
+        await dispatcher.drain()
+        return taken
 
     async def due_timers(self, at: datetime) -> list[Timer]:
         async with self.store.transaction() as tx:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.types import TicketStatus
-from bot.services import desk
+from bot.services import desk, desk_info, desk_response
 from bot.services.desk_common import NotAnAgent, NotTheAssignee, TicketGone, escape_mrkdwn
 from bot.services.desk_deadline import SLA_BREACH, SLA_WARNING
 from bot.services.events import ThreadMessage
@@ -19,34 +19,103 @@ from tests.services.desk_env import desk as desk_fixture
 desk_env = desk_fixture  # the fixture under a name that does not shadow the module
 
 
-async def test_p_sla_6_claim_is_the_first_response_and_tells_card_thread_client(desk_env: DeskEnv) -> None:
+async def test_r_response_claim_assigns_and_tells_card_thread_client_but_is_no_response(desk_env: DeskEnv) -> None:
+    """R-RESPONSE, P-SLA-6: "Tomar" assigns the ticket and the client is told, but nobody talked to them yet:
+    no first response is stamped (the old claim stamped it, met, at the click)."""
     t = await desk_env.open()
     desk_env.clock.advance(minutes=12)
     result = await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
-    assert result.response_met is True and result.agent.slack_user_id == AGENT_MARCO
+    assert result.agent.slack_user_id == AGENT_MARCO
     stored = await desk_env.ticket(t.id)
-    assert stored.status is TicketStatus.ASSIGNED and stored.first_response_at == desk_env.clock()
-    assert stored.assignee_id == await desk_env.agent_id(AGENT_MARCO)
+    assert stored.status is TicketStatus.ASSIGNED and stored.assignee_id == await desk_env.agent_id(AGENT_MARCO)
+    assert stored.first_response_at is None and stored.response_met is None
     rows = await desk_env.drain()
-    assert payloads(rows, "card") == [{"ticket_id": t.id}]
-    assert "0 h 12 min hábiles" in payloads(rows, "thread")[0]["text"]
+    assert payloads(rows, "card") == [{"ticket_id": t.id, "ticket": t.number}]
+    assert "tomó el ticket" in payloads(rows, "thread")[0]["text"]
     assert payloads(rows, "send")[0]["text"].startswith("Marco tomó tu ticket")
     assert desk_env.wakes
 
 
-async def test_p_sla_6_claim_after_the_deadline_is_recorded_as_missed(desk_env: DeskEnv) -> None:
-    t = await desk_env.open()
-    assert t.response_due_at is not None
-    desk_env.clock.set(t.response_due_at + timedelta(minutes=1))
-    result = await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
-    assert result.response_met is False and (await desk_env.ticket(t.id)).response_met is False
-
-
-async def test_claim_cancels_the_response_timers(desk_env: DeskEnv) -> None:
+async def test_r_response_a_claim_leaves_the_response_timers_armed(desk_env: DeskEnv) -> None:
+    """R-RESPONSE, P-ESC-1: the warning and the breach stay armed after "Tomar" (the old claim cancelled them)."""
     t = await desk_env.open()
     await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     far = desk_env.clock() + timedelta(days=30)
-    assert [x.kind for x in await desk_env.due_timers(far) if x.kind in (SLA_WARNING, SLA_BREACH)] == []
+    kinds = sorted(x.kind for x in await desk_env.due_timers(far) if x.kind in (SLA_WARNING, SLA_BREACH))
+    assert kinds == [SLA_BREACH, SLA_WARNING]
+
+
+async def test_r_response_the_first_relayed_reply_that_reaches_the_client_is_the_response(desk_env: DeskEnv) -> None:
+    """R-RESPONSE: a reply of the assignee counts once Telegram accepted it (not when it was written), and
+    only the first one counts; it stops the warning and the breach."""
+    ticket_id = await claimed(desk_env)
+    desk_env.clock.advance(minutes=20)
+    assert await relay(desk_env, "Hola Laura, ya lo reviso") is desk.RelayOutcome.SENT
+    assert (await desk_env.ticket(ticket_id)).first_response_at is None  # written, not delivered yet
+    desk_env.clock.advance(minutes=1)
+    await desk_env.deliver()
+    answered = await desk_env.ticket(ticket_id)
+    assert answered.first_response_at == desk_env.clock() and answered.response_met is True
+    await relay(desk_env, "otra cosa", event="Ev2")
+    desk_env.clock.advance(minutes=5)
+    rows = await desk_env.deliver()
+    assert (await desk_env.ticket(ticket_id)).first_response_at == answered.first_response_at
+    assert not any("Primera respuesta" in str(r.payload.get("text")) for r in rows)
+    far = desk_env.clock() + timedelta(days=30)
+    assert [x for x in await desk_env.due_timers(far) if x.kind in (SLA_WARNING, SLA_BREACH)] == []
+    async with desk_env.store.transaction() as tx:
+        [first] = [e for e in await tx.list_audit(ticket_id) if e.action == "first_response"]
+    assert first.data["how"] == "reply" and first.data["met"] is True
+
+
+async def test_r_response_a_reply_to_a_client_who_blocked_the_bot_is_no_response(desk_env: DeskEnv) -> None:
+    """R-RESPONSE: a reply that never reached the client (Telegram refused it) is not the first response."""
+    ticket_id = await claimed(desk_env)
+    async with desk_env.store.transaction() as tx:
+        await tx.set_contact_unreachable(LAURA_ID, desk_env.clock())
+    assert await relay(desk_env, "Hola") is desk.RelayOutcome.UNREACHABLE
+    await desk_env.deliver()
+    assert (await desk_env.ticket(ticket_id)).first_response_at is None
+
+
+async def test_r_response_an_information_request_is_no_response(desk_env: DeskEnv) -> None:
+    """R-RESPONSE: "Pedir información" reaches the client, but it is not the response: its wait is taken off
+    the clock instead (P-SLA-7)."""
+    ticket_id = await claimed(desk_env)
+    await desk_env.do(desk_info.ask_client, ticket_id=ticket_id, slack_user_id=AGENT_MARCO, question="¿Foto?")
+    await desk_env.deliver()
+    assert (await desk_env.ticket(ticket_id)).first_response_at is None
+
+
+async def test_r_response_a_recorded_call_is_the_first_response_and_audited(desk_env: DeskEnv) -> None:
+    """R-RESPONSE: "Registré llamada/sesión" by the assignee is a first contact; every press is audited, only
+    the first one is the response. Someone else's press is refused."""
+    t = await desk_env.open()
+    with pytest.raises(NotTheAssignee):  # unclaimed: take it first
+        await desk_env.do(desk_response.record_contact, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    with pytest.raises(NotTheAssignee):
+        await desk_env.do(desk_response.record_contact, ticket_id=t.id, slack_user_id=AGENT_ANA)
+    desk_env.clock.advance(minutes=30)
+    await desk_env.do(desk_response.record_contact, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    stored = await desk_env.ticket(t.id)
+    assert stored.first_response_at == desk_env.clock() and stored.response_met is True
+    threads = [p["text"] for p in payloads(await desk_env.drain(), "thread")]
+    assert any("Primera respuesta al cliente (llamada o sesión remota)" in text for text in threads)
+    desk_env.clock.advance(minutes=30)
+    await desk_env.do(desk_response.record_contact, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    assert (await desk_env.ticket(t.id)).first_response_at == stored.first_response_at
+    audit = await desk_env.audit(t.id)
+    assert audit.count("contact_recorded") == 2 and audit.count("first_response") == 1
+
+
+async def test_r_response_a_late_first_response_is_recorded_as_missed(desk_env: DeskEnv) -> None:
+    t = await desk_env.open()
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    assert t.response_due_at is not None
+    desk_env.clock.set(t.response_due_at + timedelta(minutes=1))
+    await desk_env.do(desk_response.record_contact, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    assert (await desk_env.ticket(t.id)).response_met is False
 
 
 async def test_two_claims_at_once_give_one_owner(desk_env: DeskEnv) -> None:

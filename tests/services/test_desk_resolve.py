@@ -9,8 +9,9 @@ import pytest
 from bot.domain.errors import IllegalTransition, InvalidHours, InvalidInput
 from bot.domain.types import HoursKind, TicketStatus, Tier
 from bot.services import desk, desk_info, desk_resolve
-from bot.services.desk_common import NotTheAssignee, NotTheClient
+from bot.services.desk_common import NotTheAssignee, NotTheClient, NotTheReporter
 from sandbox.demo import AGENT_ANA, AGENT_MARCO, KEVIN_ID, LAURA_ID, NORTE_ID
+from storage.records import Contract
 from tests.services.desk_env import DeskEnv, payloads
 from tests.services.desk_env import desk as desk_env
 
@@ -18,15 +19,15 @@ _ = desk_env
 H = HoursKind
 
 
-async def claimed(env: DeskEnv, chat_id: int | None = LAURA_ID) -> int:
-    t = await env.open(chat_id=chat_id)
+async def claimed(env: DeskEnv, chat_id: int | None = LAURA_ID, *, warranty: bool = False) -> int:
+    t = await env.open(chat_id=chat_id, warranty=warranty)
     await env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await env.drain()
     return t.id
 
 
 async def resolve(
-    env: DeskEnv, ticket_id: int, hours: dict[HoursKind, Decimal], charged: bool = True
+    env: DeskEnv, ticket_id: int, hours: dict[HoursKind, Decimal], charged: bool = True, reason: str | None = None
 ) -> desk_resolve.ResolveResult:
     return await env.do(
         desk_resolve.resolve,
@@ -35,6 +36,7 @@ async def resolve(
         solution="Se cambió la fuente",
         hours=hours,
         charged=charged,
+        billing_reason=reason,
     )
 
 
@@ -86,13 +88,59 @@ async def test_p_pol_5_charged_remote_hours_come_off_the_yearly_budget(desk_env:
 
 
 async def test_p_pol_4_warranty_work_is_free(desk_env: DeskEnv) -> None:
-    ticket_id = await claimed(desk_env)
+    ticket_id = await claimed(desk_env, warranty=True)
     before = await used(desk_env)
     await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(3)}, charged=False)
     assert await used(desk_env) == before
     async with desk_env.store.transaction() as tx:
         ledger = [(e.minutes, e.charged) for e in await tx.list_hours(desk_env.demo.contract_id) if e.ticket_id]
     assert ledger == [(180, False)]
+
+
+async def test_r_warranty_the_consultant_confirms_the_mark_or_changes_it_with_a_reason(desk_env: DeskEnv) -> None:
+    """R-WARRANTY: the billing starts at the ticket's warranty mark; charging a warranty ticket (or giving a
+    plain one for free) needs a reason, which the audit keeps."""
+    ticket_id = await claimed(desk_env, warranty=True)
+    with pytest.raises(desk_resolve.BillingReasonRequired):
+        await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)}, charged=True)
+    assert (await desk_env.ticket(ticket_id)).status is TicketStatus.ASSIGNED
+    before = await used(desk_env)
+    await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)}, charged=True, reason="Lo desconfiguró un tercero")
+    assert await used(desk_env) == (before[0] + 60, before[1])
+    async with desk_env.store.transaction() as tx:
+        events = {e.action: e.data for e in await tx.list_audit(ticket_id)}
+    assert events["billing_changed"] == {"warranty_mark": True, "charged": True, "reason": "Lo desconfiguró un tercero"}
+    assert events["resolved"]["warranty_mark"] is True
+    plain = await claimed(desk_env)
+    with pytest.raises(desk_resolve.BillingReasonRequired):
+        await resolve(desk_env, plain, {H.REMOTE: Decimal(1)}, charged=False)
+    await resolve(desk_env, plain, {H.REMOTE: Decimal(1)}, charged=True)  # the default needs no reason
+    assert "billing_changed" not in await desk_env.audit(plain)
+
+
+async def test_r_pools_in_office_and_on_site_hours_come_from_their_own_pool(desk_env: DeskEnv) -> None:
+    """R-POOLS, P-POL-6: Empresarial Plus has 3 h of each; 3 h in office then 3 h on site are both covered
+    (one shared pool of 3 h billed the second 3 h)."""
+    plus = await _plus_contract(desk_env)
+    ticket_id = await claimed(desk_env)
+    t = await desk_env.ticket(ticket_id)
+    async with desk_env.store.transaction() as tx:
+        await tx.update_ticket(ticket_id, t.version, contract_id=plus.id)
+    result = await resolve(desk_env, ticket_id, {H.IN_OFFICE: Decimal(3), H.ON_SITE: Decimal(3)})
+    assert result.billed_extra_hours == 0
+    async with desk_env.store.transaction() as tx:
+        after = await tx.get_contract(plus.id)
+    assert after is not None and (after.office_minutes_used, after.onsite_minutes_used) == (180, 180)
+
+
+async def test_r_response_the_solution_that_reaches_the_client_is_a_first_response(desk_env: DeskEnv) -> None:
+    """R-RESPONSE: resolving without any reply before: the solution reaching the client is the first contact."""
+    ticket_id = await claimed(desk_env)
+    desk_env.clock.advance(minutes=40)
+    await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)})
+    await desk_env.deliver()
+    answered = await desk_env.ticket(ticket_id)
+    assert answered.first_response_at == desk_env.clock() and answered.response_met is True
 
 
 async def test_p_pol_2_hours_beyond_the_budget_are_reported_never_negative(desk_env: DeskEnv) -> None:
@@ -106,10 +154,10 @@ async def test_p_pol_2_hours_beyond_the_budget_are_reported_never_negative(desk_
     assert any("0 de 20 h" in p["text"] for p in payloads(rows, "channel"))
 
 
-async def test_p_pol_6_advice_hours_beyond_the_included_are_billed(desk_env: DeskEnv) -> None:
+async def _plus_contract(desk_env: DeskEnv) -> Contract:
     async with desk_env.store.transaction() as tx:
         client = (await tx.get_contact_by_telegram_user(LAURA_ID)).client_id  # type: ignore[union-attr]
-        plus = await tx.add_contract(
+        return await tx.add_contract(
             number="POL-PLUS",
             client_id=client,
             tier=Tier.BUSINESS_PLUS,
@@ -117,7 +165,12 @@ async def test_p_pol_6_advice_hours_beyond_the_included_are_billed(desk_env: Des
             ends_on=desk_env.clock().date().replace(year=2027),
             minutes_total=50 * 60,
             onsite_minutes_total=3 * 60,
+            office_minutes_total=3 * 60,
         )
+
+
+async def test_p_pol_6_advice_hours_beyond_the_included_are_billed(desk_env: DeskEnv) -> None:
+    plus = await _plus_contract(desk_env)
     ticket_id = await claimed(desk_env)
     t = await desk_env.ticket(ticket_id)
     async with desk_env.store.transaction() as tx:
@@ -158,8 +211,10 @@ async def test_p_close_2_reopen_confirm_rate(desk_env: DeskEnv) -> None:
     with pytest.raises(IllegalTransition):
         await desk_env.do(desk_resolve.client_confirm, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
     await resolve(desk_env, ticket_id, {H.REMOTE: Decimal(1)})
-    # A colleague of the same company may answer too (the ticket is the company's).
-    await desk_env.do(desk_resolve.client_rate, ticket_id=ticket_id, telegram_user_id=KEVIN_ID, rating=3)
+    # P-CLOSE-2: a colleague of the same company may not answer for the reporter (safe by default).
+    with pytest.raises(NotTheReporter):
+        await desk_env.do(desk_resolve.client_rate, ticket_id=ticket_id, telegram_user_id=KEVIN_ID, rating=3)
+    await desk_env.do(desk_resolve.client_rate, ticket_id=ticket_id, telegram_user_id=LAURA_ID, rating=3)
     await desk_env.do(desk_resolve.client_confirm, ticket_id=ticket_id, telegram_user_id=LAURA_ID)
     closed = await desk_env.ticket(ticket_id)
     assert closed.status is TicketStatus.CLOSED and closed.rating == 3

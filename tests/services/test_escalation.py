@@ -16,8 +16,17 @@ from bot.domain.errors import (
 )
 from bot.domain.types import EscalationStatus, HoursKind, Severity, TicketStatus
 from bot.services import desk, desk_resolve, escalation
-from bot.services.desk_common import NotAnAgent, NotTheAssignee, NotTheClient
-from sandbox.demo import AGENT_ANA, AGENT_MARCO, LAURA_ID, NORTE_ID, OPERATIONS_RICARDO, QUALITY_SOFIA, STRANGER_SLACK
+from bot.services.desk_common import NotAnAgent, NotTheAssignee, NotTheClient, NotTheReporter
+from sandbox.demo import (
+    AGENT_ANA,
+    AGENT_MARCO,
+    KEVIN_ID,
+    LAURA_ID,
+    NORTE_ID,
+    OPERATIONS_RICARDO,
+    QUALITY_SOFIA,
+    STRANGER_SLACK,
+)
 from storage.records import Escalation
 from tests.services.desk_env import DeskEnv, payloads
 from tests.services.desk_env import desk as desk_env
@@ -83,12 +92,15 @@ async def test_only_the_assignee_or_a_manager_may_ask(desk_env: DeskEnv) -> None
     assert esc.requested_by_id == OPERATIONS_RICARDO
 
 
-async def test_the_client_may_ask_for_their_company_ticket_only(desk_env: DeskEnv) -> None:
+async def test_the_client_may_ask_for_their_own_ticket_only(desk_env: DeskEnv) -> None:
+    """P-ESC-2: another company's contact, a stranger and a colleague who did not report it are refused."""
     ticket_id = await claimed(desk_env)
     with pytest.raises(NotTheClient):
         await ask(desk_env, ticket_id, kind="client", who=str(NORTE_ID))
     with pytest.raises(NotTheClient):
         await ask(desk_env, ticket_id, kind="client", who="not-a-number")
+    with pytest.raises(NotTheReporter):
+        await ask(desk_env, ticket_id, kind="client", who=str(KEVIN_ID))
     await ask(desk_env, ticket_id, kind="client", who=str(LAURA_ID))
     [told] = payloads(await desk_env.drain(), "send")
     assert "Pedí escalar tu ticket" in told["text"]

@@ -33,7 +33,7 @@ async def test_start_with_an_invite_code_links_the_user(env: Env) -> None:
     await start(env, NEWBIE, SPARE_INVITE)
     assert await linked(env, NEWBIE) == env.demo.client_id
     texts = await env.texts()
-    assert "Ya estás registrado como contacto de Comercializadora del Valle" in texts[0]
+    assert "Ya quedó tu registro como contacto de Comercializadora del Valle" in texts[0]
     assert "Empresarial" in texts[0]
 
 

@@ -122,7 +122,7 @@ async def test_p_pol_3_expired_contract_no_ticket_and_sales_is_notified(env: Env
     await begin(env, NORTE_ID)
     rows = await env.outbox()
     [told] = [str(r.payload["text"]) for r in rows if r.kind == "send"]
-    assert "venció" in told and "ventas@intecnia.com.mx" in told
+    assert "vencida" in told and "ventas@intecnia.com.mx" in told  # R-CONTACT: "vencida" with its end date
     [notice] = [str(r.payload["text"]) for r in rows if r.kind == "channel"]
     assert "Ferretería del Norte" in notice and "venció" in notice
     async with env.services.store.transaction() as tx:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.delivery import Scheduler
 from bot.domain.types import EscalationStatus, HoursKind, Severity, TicketStatus
-from bot.services import desk, desk_info, desk_resolve, escalation
+from bot.services import bridge, desk, desk_info, desk_resolve, desk_response, escalation
 from bot.services.desk_deadline import SLA_BREACH, SLA_WARNING, business_left, response_deadline
 from bot.services.sla import register_timers
 from sandbox.demo import AGENT_MARCO, LAURA_ID, QUALITY_SOFIA
@@ -72,11 +72,67 @@ async def test_timers_of_a_superseded_deadline_do_nothing(desk_env: DeskEnv) -> 
     assert "sla_breached" not in await desk_env.audit(t.id)
 
 
-async def test_claimed_tickets_get_no_warning(desk_env: DeskEnv) -> None:
+async def test_r_response_a_claimed_ticket_without_a_response_is_still_warned_and_escalated(
+    desk_env: DeskEnv,
+) -> None:
+    """R-RESPONSE, P-ESC-1: warnings and the automatic escalation apply until the first response, claimed or
+    not (the old claim silenced both for good). The warning names the assignee."""
     t = await desk_env.open()
     await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
     await desk_env.drain()
+    await fire(desk_env, datetime(2026, 11, 24, 18, 15, tzinfo=MEXICO))
+    [warning] = payloads(await desk_env.drain(), "channel")
+    assert t.number in warning["text"] and "sin primera respuesta" in warning["text"] and AGENT_MARCO in warning["text"]
+    assert t.response_due_at is not None
+    await fire(desk_env, t.response_due_at)
+    rows = await desk_env.drain()
+    assert [p["user"] for p in payloads(rows, "dm")] == [QUALITY_SOFIA]
+    async with desk_env.store.transaction() as tx:
+        [esc] = await tx.list_escalations(t.id)
+    assert esc.requested_by_kind == "system" and "nadie había respondido" in esc.reason
+
+
+async def test_r_response_a_responded_ticket_gets_no_warning(desk_env: DeskEnv) -> None:
+    t = await desk_env.open()
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk_response.record_contact, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.drain()
     await fire(desk_env, datetime(2026, 12, 10, 12, 0, tzinfo=MEXICO))
+    assert payloads(await desk_env.drain(), "channel") == []
+    assert "sla_breached" not in await desk_env.audit(t.id)
+
+
+async def test_r_response_p_sla_7_the_wait_for_the_client_is_off_the_clock(desk_env: DeskEnv) -> None:
+    """R-RESPONSE, P-SLA-7: an information request is no response; while the client is waited for, the warning
+    does not fire, and once they answer the deadline has moved by the wait and the warning comes at its new
+    time (Tue 10:15 + 75 % of 8 h = Tue 18:15, moved by a 2 h wait to Wed 10:15)."""
+    t = await desk_env.open()
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await desk_env.do(desk_info.ask_client, ticket_id=t.id, slack_user_id=AGENT_MARCO, question="¿Foto?")
+    await desk_env.drain()
+    desk_env.clock.set(datetime(2026, 11, 24, 12, 15, tzinfo=MEXICO))
+    async with desk_env.store.transaction() as tx:
+        await bridge._resume(tx, desk_env.services, t.id, desk_env.clock())  # the client answered
+    moved = await desk_env.ticket(t.id)
+    assert moved.response_due_at is not None and t.response_due_at is not None
+    assert desk_env.services.calendar.between(t.response_due_at, moved.response_due_at) == timedelta(hours=2)
+    await fire(desk_env, datetime(2026, 11, 24, 18, 15, tzinfo=MEXICO))
+    assert payloads(await desk_env.drain(), "channel") == []
+    await fire(desk_env, datetime(2026, 11, 25, 10, 15, tzinfo=MEXICO))
+    [warning] = payloads(await desk_env.drain(), "channel")
+    assert t.number in warning["text"]
+
+
+async def test_r_response_a_warning_fired_before_the_wait_is_not_given_twice(desk_env: DeskEnv) -> None:
+    t = await desk_env.open()
+    await desk_env.do(desk.claim, ticket_id=t.id, slack_user_id=AGENT_MARCO)
+    await fire(desk_env, datetime(2026, 11, 24, 18, 15, tzinfo=MEXICO))
+    assert len(payloads(await desk_env.drain(), "channel")) == 1
+    await desk_env.do(desk_info.ask_client, ticket_id=t.id, slack_user_id=AGENT_MARCO, question="¿Foto?")
+    desk_env.clock.set(datetime(2026, 11, 24, 18, 45, tzinfo=MEXICO))
+    async with desk_env.store.transaction() as tx:
+        await bridge._resume(tx, desk_env.services, t.id, desk_env.clock())
+    await fire(desk_env, datetime(2026, 11, 24, 18, 50, tzinfo=MEXICO))
     assert payloads(await desk_env.drain(), "channel") == []
 
 
@@ -175,3 +231,20 @@ async def test_every_desk_timer_kind_is_registered(desk_env: DeskEnv) -> None:
         desk_info.INFO_CLOSE,
         desk_resolve.RESOLVED_AUTOCLOSE,
     } <= kinds
+
+
+async def test_a_pause_that_starts_after_the_instant_rendered_is_no_pause_yet(desk_env: DeskEnv) -> None:
+    """Issue "the desk tells the truth": the card rendered for an instant a moment before "Pedir información"
+    opened the pause failed on every try with "a pause must not end before it starts" (P-SLA-7)."""
+    from bot.services.desk_deadline import pauses_of, response_taken
+
+    t = await desk_env.open()
+    rendered_for = desk_env.clock()
+    async with desk_env.store.transaction() as tx:
+        await tx.open_pause(t.id, rendered_for + timedelta(seconds=1), "info")
+    async with desk_env.store.transaction() as tx:
+        assert await pauses_of(tx, t.id, rendered_for) == []
+        taken = await response_taken(tx, desk_env.services, t, rendered_for)
+        later = rendered_for + timedelta(hours=1)
+        assert await pauses_of(tx, t.id, later) == [(rendered_for + timedelta(seconds=1), later)]
+    assert taken >= timedelta(0)

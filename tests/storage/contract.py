@@ -10,7 +10,10 @@ A backend's test module subclasses StoreContract (named Test...) and provides fo
 
 from __future__ import annotations
 
+from tests.storage.contract_contacts import ContactContract
 from tests.storage.contract_inbox import InboxContract
+from tests.storage.contract_mail import MailContract
+from tests.storage.contract_office import OfficeContract
 from tests.storage.contract_people import PeopleContract
 from tests.storage.contract_queues import QueueContract
 from tests.storage.contract_tickets import TicketContract
@@ -18,5 +21,7 @@ from tests.storage.contract_tickets import TicketContract
 __all__ = ["StoreContract"]
 
 
-class StoreContract(PeopleContract, TicketContract, QueueContract, InboxContract):
+class StoreContract(
+    PeopleContract, ContactContract, TicketContract, QueueContract, InboxContract, MailContract, OfficeContract
+):
     """Every rule of the Store/Tx protocols, checked through the public API only."""

@@ -87,12 +87,48 @@ class InboxContract:
             old = await tx.add_inbox("telegram", "1", "tg:chat:A", "update", {}, at=at(0))
             live = await tx.add_inbox("telegram", "2", "tg:chat:B", "update", {}, at=at(0))
             assert old is not None and live is not None
+            unreadable = await tx.add_inbox("telegram", "3", "tg:chat:C", "update", {}, at=at(0), unparsed="KeyError")
             await tx.claim_inbox(at(0), "w", 1, 30)
             await tx.finish_inbox(old, "w", at(1))
             assert await tx.prune_inbox(at(100)) == 1
             assert await tx.get_inbox(old) is None and await tx.get_inbox(live) is not None
+            assert unreadable is not None and await tx.get_inbox(unreadable) is not None  # kept for a person
             # Forgotten keys: a replay a long time later is taken as new (Telegram keeps updates 24 h).
             assert await tx.add_inbox("telegram", "1", "tg:chat:A", "update", {}, at=at(200)) is not None
+
+    async def test_prune_inbox_takes_at_most_limit_entries(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            ids = [await tx.add_inbox("telegram", str(n), f"tg:chat:{n}", "update", {}, at=at(n)) for n in range(3)]
+            await tx.claim_inbox(at(5), "w", 10, 30)
+            for n, entry in enumerate(ids):
+                assert entry is not None
+                await tx.finish_inbox(entry, "w", at(n + 5))
+            assert await tx.prune_inbox(at(100), limit=2) == 2
+            assert [await tx.get_inbox(e) is None for e in ids if e is not None] == [True, True, False]
+            assert await tx.prune_inbox(at(100), limit=2) == 1
+
+    async def test_backlog_counts_open_work_and_its_age(self, store: Store) -> None:
+        async with store.transaction() as tx:
+            empty = await tx.backlog()
+            assert (empty.outbox_pending, empty.outbox_dead, empty.inbox_pending) == (0, 0, 0)
+            assert empty.outbox_oldest is None and empty.inbox_oldest is None
+            sent = await tx.enqueue("telegram", "A", "text", {}, at=at(1))
+            dead = await tx.enqueue("telegram", "B", "text", {}, at=at(2))
+            await tx.enqueue("telegram", "C", "text", {}, at=at(3))
+            await tx.enqueue("telegram", "D", "text", {}, at=at(4))
+            assert sent is not None and dead is not None
+            await tx.claim_outbox(at(5), "w", 10, 30)  # all four 'sending'
+            await tx.mark_sent(sent)
+            await tx.mark_dead(dead, "403")
+            done = await tx.add_inbox("telegram", "1", "tg:chat:A", "update", {}, at=at(1))
+            await tx.add_inbox("telegram", "2", "tg:chat:B", "update", {}, at=at(2))
+            await tx.add_inbox("telegram", "3", "tg:chat:B", "update", {}, at=at(3))
+            assert done is not None
+            await tx.claim_inbox(at(5), "w", 10, 30)
+            await tx.finish_inbox(done, "w", at(6))
+            backlog = await tx.backlog()
+        assert (backlog.outbox_pending, backlog.outbox_oldest, backlog.outbox_dead) == (2, at(3), 1)
+        assert (backlog.inbox_pending, backlog.inbox_oldest) == (2, at(2))
 
     async def test_a_restarted_process_takes_over_its_predecessors_leases(self, store: Store) -> None:
         s = await seed(store)

@@ -205,7 +205,8 @@ class PeopleContract:
             ]
 
     async def test_record_hours_updates_ledger_and_totals(self, store: Store) -> None:
-        """P-POL-6: on-site/in-office hours are counted apart from remote hours; free hours only logged."""
+        """P-POL-6, R-POOLS: on-site and in-office hours are two pools apart from remote hours; free hours only
+        logged."""
         s = await seed(store)
         ticket_id = None
         async with store.transaction() as tx:
@@ -214,7 +215,7 @@ class PeopleContract:
             await tx.record_hours(s.contract_id, ticket_id, 30, HoursKind.IN_OFFICE, True, at(2))
             last = await tx.record_hours(s.contract_id, ticket_id, 45, HoursKind.REMOTE, False, at(3))
             ledger = await tx.list_hours(s.contract_id)
-        assert last.minutes_used == 90 and last.onsite_minutes_used == 90
+        assert last.minutes_used == 90 and last.onsite_minutes_used == 60 and last.office_minutes_used == 30
         assert last.version == 5
         assert [(e.minutes, e.kind, e.charged) for e in ledger] == [
             (90, HoursKind.REMOTE, True),
@@ -223,6 +224,26 @@ class PeopleContract:
             (45, HoursKind.REMOTE, False),
         ]
         assert ledger[3].at == at(3)
+
+    async def test_r_pools_a_contract_keeps_two_advice_pools(self, store: Store) -> None:
+        """R-POOLS: Corporativo includes 5 h of in-office and 5 h of on-site advice, each its own pool."""
+        s = await seed(store)
+        async with store.transaction() as tx:
+            made = await tx.add_contract(
+                number="POL-CORP",
+                client_id=s.client_id,
+                tier=Tier.CORPORATE,
+                starts_on=date(2026, 1, 1),
+                ends_on=date(2026, 12, 31),
+                minutes_total=70 * 60,
+                onsite_minutes_total=300,
+                office_minutes_total=300,
+            )
+            used = await tx.record_hours(made.id, None, 300, HoursKind.IN_OFFICE, True, T0)
+            read = await tx.get_contract(made.id)
+        assert (made.office_minutes_total, made.onsite_minutes_total) == (300, 300)
+        assert (used.office_minutes_used, used.onsite_minutes_used) == (300, 0)
+        assert read == used
 
     async def test_thirds_of_an_hour_add_up_exactly(self, store: Store) -> None:
         s = await seed(store)
@@ -260,8 +281,13 @@ class PeopleContract:
                 contract = await tx.record_hours(contract.id, None, minutes, kind, charged, T0)
             ledger = await tx.list_hours(contract.id)
         remote = sum(e.minutes for e in ledger if e.charged and e.kind is HoursKind.REMOTE)
-        onsite = sum(e.minutes for e in ledger if e.charged and e.kind is not HoursKind.REMOTE)
-        assert (contract.minutes_used, contract.onsite_minutes_used) == (remote, onsite)
+        onsite = sum(e.minutes for e in ledger if e.charged and e.kind is HoursKind.ON_SITE)
+        office = sum(e.minutes for e in ledger if e.charged and e.kind is HoursKind.IN_OFFICE)  # R-POOLS
+        assert (contract.minutes_used, contract.onsite_minutes_used, contract.office_minutes_used) == (
+            remote,
+            onsite,
+            office,
+        )
         assert len(ledger) == len(entries)
 
     # --- products -------------------------------------------------------------------------------------

@@ -189,12 +189,38 @@ class QueueContract:
             await tx.mark_sent(sent)
             await tx.mark_dead(dead, "403")
             await tx.mark_sent(recent)
-            assert await tx.prune_outbox(at(50)) == 2
-            assert await tx.get_outbox(sent) is None and await tx.get_outbox(dead) is None
+            assert await tx.prune_outbox(at(50)) == 1
+            assert await tx.get_outbox(sent) is None
+            assert await tx.get_outbox(dead) is not None  # a dead letter waits for `outbox retry`
             assert pending is not None and await tx.get_outbox(pending) is not None
             assert await tx.get_outbox(recent) is not None
             # The pruned row's dedupe key is free again.
             assert await tx.enqueue("telegram", "A", "text", {}, at=at(101), dedupe_key="k:sent") is not None
+
+    async def test_prunes_take_at_most_limit_rows_oldest_first(self, store: Store) -> None:
+        """A big prune is cut into short transactions: each call forgets at most `limit` rows."""
+        async with store.transaction() as tx:
+            rows = [await tx.enqueue("telegram", f"k{n}", "text", {}, at=at(n)) for n in range(3)]
+            timers = [await tx.schedule_timer("remind", at(n)) for n in range(3)]
+            await tx.claim_outbox(at(10), "w", 10, 30)
+            for row in rows:
+                assert row is not None
+                await tx.mark_sent(row)
+            await tx.claim_due_timers(at(10), "s", 10, 60)
+            for timer in timers:
+                assert timer is not None
+                await tx.complete_timer(timer)
+            for n in range(3):
+                assert await tx.mark_processed("telegram", f"u{n}", at(n))
+            assert await tx.prune_outbox(at(50), limit=2) == 2
+            assert [await tx.get_outbox(r) is None for r in rows if r is not None] == [True, True, False]
+            assert await tx.prune_outbox(at(50), limit=2) == 1
+            assert await tx.prune_timers(at(50), limit=2) == 2
+            assert [await tx.get_timer(t) is None for t in timers if t is not None] == [True, True, False]
+            assert await tx.prune_processed(at(50), limit=2) == 2
+            assert await tx.prune_processed(at(50), limit=2) == 1
+            with pytest.raises(InvalidValue):
+                await tx.prune_outbox(at(50), limit=0)
 
     async def test_outbox_limit_and_bad_arguments(self, store: Store) -> None:
         async with store.transaction() as tx:

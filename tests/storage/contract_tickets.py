@@ -42,6 +42,34 @@ class TicketContract:
             assert await tx.get_ticket(99999) is None
             assert await tx.get_ticket_by_card("C0SUPPORT", "1795536824.762459") is None
 
+    async def test_r_warranty_the_warranty_mark_is_stored(self, store: Store) -> None:
+        """R-WARRANTY: the intake's decision travels with the ticket (the card shows it, resolution confirms it)."""
+        s = await seed(store)
+        free = await create_ticket(store, s, warranty=True, contract_id=None)
+        plain = await create_ticket(store, s)
+        async with store.transaction() as tx:
+            assert (await tx.get_ticket(free.id)) == free and free.warranty is True and free.contract_id is None
+            assert plain.warranty is False and plain.purchase_order is None
+
+    async def test_r_event_a_purchase_order_takes_one_ticket_of_one_contract(self, store: Store) -> None:
+        """R-EVENT: a company's purchase order is never used twice, and a per-event contract covers one ticket."""
+        s = await seed(store)
+        first = await create_ticket(store, s, purchase_order="OC-4471")
+        assert first.purchase_order == "OC-4471"
+        async with store.transaction() as tx:
+            with pytest.raises(DuplicateError):
+                await tx.create_ticket(new_ticket(s, purchase_order="OC-4471", contract_id=None))
+        async with store.transaction() as tx:
+            with pytest.raises(DuplicateError):  # the same contract, another order: still one event
+                await tx.create_ticket(new_ticket(s, purchase_order="OC-9999"))
+        # Another company may have an order with the same number; tickets without an order are not limited.
+        other = await create_ticket(store, s, client_id=s.other_client_id, contact_id=None, contract_id=None,
+                                    product_id=None, purchase_order="OC-4471")  # fmt: skip
+        await create_ticket(store, s)
+        async with store.transaction() as tx:
+            assert await tx.list_purchase_order_tickets(s.client_id) == [first]
+            assert await tx.list_purchase_order_tickets(s.other_client_id) == [other]
+
     async def test_a_ticket_is_found_by_its_card(self, store: Store) -> None:
         s = await seed(store)
         first = await create_ticket(store, s)
@@ -389,6 +417,27 @@ class TicketContract:
         assert [e.action for e in events] == ["opened", "claimed", "credential_revealed"]
         assert events[2].data == {"n": "credential_revealed"} and events[0].at == at(1)
         assert events[0].id < events[1].id < events[2].id
+
+    async def test_audit_is_read_forward_by_action_a_page_at_a_time(self, store: Store) -> None:
+        """The metrics count from the log: every event once, of every ticket and none, in append order."""
+        s = await seed(store)
+        ticket = await create_ticket(store, s)
+        async with store.transaction() as tx:
+            written = ((ticket.id, "opened"), (None, "tick"), (None, "draft_expired"), (ticket.id, "claimed"))
+            ids = [
+                await tx.append_audit(tid, at=T0, actor_kind="x", actor_id="y", action=action)
+                for tid, action in written
+            ]
+            wanted = ("opened", "claimed", "draft_expired")
+            first = await tx.audit_since(0, wanted, limit=2)
+            rest = await tx.audit_since(first[-1].id, wanted, limit=2)
+            assert await tx.audit_since(rest[-1].id, wanted) == []
+            assert await tx.audit_since(0, ()) == []
+            with pytest.raises(InvalidValue):
+                await tx.audit_since(0, wanted, limit=0)
+        assert [e.id for e in first + rest] == [ids[0], ids[2], ids[3]]
+        assert [e.action for e in first + rest] == ["opened", "draft_expired", "claimed"]
+        assert len(first) == 2 and first[1].ticket_id is None and rest[0].ticket_id == ticket.id
 
     async def test_failed_call_leaves_the_transaction_usable(self, store: Store) -> None:
         """A method that raises changed nothing: the use case may go on in the same transaction."""

@@ -1,4 +1,5 @@
-"""The SQLite backend: the shared contract suite, plus WAL, locking, restarts, triggers, backup, secrets at rest."""
+"""The SQLite backend beyond the shared contract suite (tests/storage/test_contract.py runs that on every backend):
+WAL, locking, restarts, triggers, backup, secrets at rest."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from storage.base import Store
 from storage.records import CredentialKind
 from storage.secrets import SecretBox, generate_key
 from storage.sqlite import SqliteStore, SqliteTx
-from tests.storage.contract import StoreContract
 from tests.storage.contract_support import T0, StoreFactory, at, create_ticket, seed
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -57,10 +57,6 @@ async def store_factory(db_path: Path) -> AsyncIterator[StoreFactory]:
 @pytest.fixture
 async def store(store_factory: StoreFactory, box: SecretBox) -> Store:
     return await store_factory(box)
-
-
-class TestSqliteContract(StoreContract):
-    """The whole backend-independent suite against SQLite."""
 
 
 def _raw(path: Path) -> sqlite3.Connection:
@@ -340,7 +336,7 @@ def test_public_surface() -> None:
     tx_methods = {name for name in dir(storage.Tx) if not name.startswith("_")}
     assert tx_methods <= set(dir(SqliteTx))
     assert {"add_client", "create_ticket", "update_ticket", "claim_outbox", "claim_due_timers"} <= tx_methods
-    assert len(tx_methods) == 84
+    assert len(tx_methods) == 112
 
 
 def test_sqlite_url_forms() -> None:

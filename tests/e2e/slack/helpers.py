@@ -61,7 +61,14 @@ async def open_ticket(
             await tx.put_credential(
                 ticket.id, CredentialKind.TEAMVIEWER_PASSWORD, "TeamViewer 123 456 789", TV_PASSWORD, at=now
             )
-        await tx.append_audit(ticket.id, at=now, actor_kind="client", actor_id=str(chat_id), action="opened")
+        await tx.append_audit(
+            ticket.id,
+            at=now,
+            actor_kind="client",
+            actor_id=str(chat_id),
+            action="opened",
+            data={"severity": int(severity)},
+        )
         await outbox.slack_card(tx, ticket, at=now)
         await start_response_clock(tx, services, ticket)
     services.wake_delivery()

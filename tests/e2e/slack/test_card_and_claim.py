@@ -42,7 +42,7 @@ async def test_card_shows_the_ticket_and_never_the_password(world: World) -> Non
         t.number,
         "Comercializadora del Valle",
         "Empresarial",
-        "12.5 h disponibles",
+        "horas disponibles: 12.5",
         "Severidad 1",
         "<!date^",
         "8 horas hábiles",
@@ -55,13 +55,21 @@ async def test_card_shows_the_ticket_and_never_the_password(world: World) -> Non
         assert expected in text, expected
     assert TV_PASSWORD not in text
     actions = next(b for b in world.team.message(card).blocks if b["type"] == "actions")
-    assert [e["action_id"] for e in actions["elements"]] == ["desk_claim", "desk_ask", "desk_escalate", "desk_resolve"]
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "desk_claim",
+        "desk_ask",
+        "desk_escalate",
+        "desk_resolve",
+        "desk_severity",
+        "desk_reassign",
+    ]
     assert t.description in text
     assert world.team.thread(card) == []
 
 
 async def test_claim_updates_the_card_in_place_and_tells_the_client(world: World) -> None:
-    """P-SLA-6: the claim is the first response; the card is edited, never posted twice."""
+    """The claim assigns (R-RESPONSE: it is not the first response, so no "respondido ✅" yet); the card is
+    edited, never posted twice."""
     await started_laura(world)
     t = await open_ticket(world)
     card = await world.team.card_for(t.number)
@@ -69,17 +77,22 @@ async def test_claim_updates_the_card_in_place_and_tells_the_client(world: World
     await world.team.click(card, "desk_claim", as_user=AGENT_MARCO)
     assert top_level_count(world) == before
     text = card_text(world, card)
-    assert "asignado a <@U0MARCO>" in text and "✅" in text
+    assert "asignado a <@U0MARCO>" in text and "respondido" not in text
     actions = next(b for b in world.team.message(card).blocks if b["type"] == "actions")
     assert actions["elements"][0]["action_id"] == "desk_reveal"
+    assert "desk_contact" in [e["action_id"] for e in actions["elements"]]  # "Registré llamada/sesión"
     await world.client(LAURA_ID).wait_for_text("Marco tomó tu ticket " + t.number)
     stored = await ticket(world, t.id)
-    assert stored.first_response_at is not None and stored.response_met is True
+    assert stored.first_response_at is None and stored.response_met is None
     assert "claimed" in await audit_actions(world, t.id)
     assert [c["method"] for c in world.slack.api_log].count("chat.update") >= 1
+    await world.team.reply_in_thread(card, "Hola Laura, lo reviso ahora.", as_user=AGENT_MARCO)
+    answered = await ticket(world, t.id)
+    assert answered.first_response_at is not None and answered.response_met is True
+    assert "respondido" in card_text(world, card) and "✅" in card_text(world, card)
 
 
-async def test_late_claim_records_that_the_deadline_was_missed(world: World) -> None:
+async def test_late_first_response_records_that_the_deadline_was_missed(world: World) -> None:
     await started_laura(world)
     t = await open_ticket(world)
     assert t.response_due_at is not None
@@ -87,6 +100,8 @@ async def test_late_claim_records_that_the_deadline_was_missed(world: World) -> 
     world.clock.advance(hours=1)
     card = await world.team.card_for(t.number)
     await world.team.click(card, "desk_claim", as_user=AGENT_MARCO)
+    assert (await ticket(world, t.id)).response_met is None  # R-RESPONSE: the claim is no response
+    await world.team.click(card, "desk_contact", as_user=AGENT_MARCO)
     assert (await ticket(world, t.id)).response_met is False
     assert "fuera de tiempo" in card_text(world, card)
 

@@ -57,14 +57,56 @@ async def test_warning_at_75_percent_then_automatic_escalation_when_unclaimed(wo
     assert {"sla_warning", "sla_breached", "escalation_requested"} <= set(await audit_actions(world, t.id))
 
 
-async def test_a_claimed_ticket_gets_no_warning_nor_escalation(world: World) -> None:
+async def test_r_response_a_claim_does_not_stop_the_warning_nor_the_escalation(world: World) -> None:
+    """R-RESPONSE, P-ESC-1: "Tomar" is no response (the bot used to stop the clock at the click): the warning
+    and the automatic escalation come all the same, and the warning names the assignee."""
     await world.client(LAURA_ID).send("/start")
     t = await open_ticket(world)
-    await world.team.click(await world.team.card_for(t.number), "desk_claim", as_user=AGENT_MARCO)
+    card = await world.team.card_for(t.number)
+    await world.team.click(card, "desk_claim", as_user=AGENT_MARCO)
+    assert (await ticket(world, t.id)).first_response_at is None
+    world.clock.set(datetime(2026, 11, 24, 18, 16, tzinfo=MEXICO))
+    await world.fire_timers()
+    [warning] = [m for m in channel_texts(world) if "sin primera respuesta" in m]
+    assert t.number in warning and AGENT_MARCO in warning
+    world.clock.set(datetime(2026, 11, 25, 10, 16, tzinfo=MEXICO))
+    await world.fire_timers()
+    assert any("venció sin respuesta" in m for m in channel_texts(world))
+    assert (await ticket(world, t.id)).response_met is None
+
+
+async def test_r_response_a_relayed_reply_that_reaches_the_client_stops_the_clock(world: World) -> None:
+    """R-RESPONSE: the assignee's reply in the thread reaches the client: that is the first response (met),
+    and neither the warning nor the escalation comes after it."""
+    laura = world.client(LAURA_ID)
+    await laura.send("/start")
+    t = await open_ticket(world)
+    card = await world.team.card_for(t.number)
+    await world.team.click(card, "desk_claim", as_user=AGENT_MARCO)
+    world.clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=MEXICO))
+    await world.team.reply_in_thread(card, "Hola Laura, ya estoy revisando el firewall.", as_user=AGENT_MARCO)
+    await laura.wait_for_text("ya estoy revisando")
+    answered = await ticket(world, t.id)
+    assert answered.first_response_at is not None and answered.response_met is True
+    assert any("Primera respuesta al cliente" in m.text for m in world.team.thread(card))
     world.clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=MEXICO))
     await world.fire_timers()
-    assert not [m for m in channel_texts(world) if "sigue sin asignar" in m or "venció" in m]
+    assert not [m for m in channel_texts(world) if "sin primera respuesta" in m or "venció" in m]
     assert (await ticket(world, t.id)).escalation_level == 1
+    assert "first_response" in await audit_actions(world, t.id)
+
+
+async def test_r_response_a_recorded_call_from_the_card_is_the_first_response(world: World) -> None:
+    """R-RESPONSE: "Registré llamada/sesión" on the card records a call or remote session (audited)."""
+    await world.client(LAURA_ID).send("/start")
+    t = await open_ticket(world)
+    card = await world.team.card_for(t.number)
+    await world.team.click(card, "desk_claim", as_user=AGENT_MARCO)
+    await world.team.click(card, "desk_contact", as_user=AGENT_MARCO)
+    answered = await ticket(world, t.id)
+    assert answered.first_response_at is not None
+    assert {"contact_recorded", "first_response"} <= set(await audit_actions(world, t.id))
+    assert "desk_contact" not in json.dumps(world.team.message(card).blocks)  # once responded, gone
 
 
 async def test_socket_mode_claims_without_a_public_url(tmp_path: Path) -> None:

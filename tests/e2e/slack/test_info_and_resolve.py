@@ -25,7 +25,9 @@ async def ask(world: World, card: Card, question: str) -> None:
     await world.team.submit(modal, {"question": {"value": question}}, as_user=AGENT_MARCO)
 
 
-async def resolve(world: World, card: Card, *, remote: str = "", onsite: str = "", billing: str = "charged") -> None:
+async def resolve(
+    world: World, card: Card, *, remote: str = "", onsite: str = "", billing: str = "charged", reason: str = ""
+) -> None:
     await world.team.click(card, "desk_resolve", as_user=AGENT_MARCO)
     modal = await world.team.modal(AGENT_MARCO)
     values = {
@@ -33,6 +35,7 @@ async def resolve(world: World, card: Card, *, remote: str = "", onsite: str = "
         "hours_remote": {"value": remote},
         "hours_onsite": {"value": onsite},
         "billing": {"value": billing},
+        "billing_reason": {"value": reason},  # R-WARRANTY: needed when the billing differs from the mark
     }
     await world.team.submit(modal, values, as_user=AGENT_MARCO)
 
@@ -115,7 +118,10 @@ async def test_resolve_deducts_hours_and_the_client_confirms_and_rates(world: Wo
     async with store.transaction() as tx:
         assert await tx.get_credentials(ticket_id) == []
     assert "actions" not in str([b["type"] for b in world.team.message(card).blocks])
-    again = await laura.tap(f"desk:ok:{ticket_id}")  # a second tap changes nothing and says so
+    # Once answered the question lost its button; a second tap (a replay, an old app) changes nothing, says so.
+    solution = next(m for m in laura.bot_messages() if "Se reemplazó la fuente" in m["text"])
+    assert not [b for row in solution["buttons"] for b in row if b["callback_data"] == f"desk:ok:{ticket_id}"]
+    again = await laura.forge_tap(solution["message_id"], f"desk:ok:{ticket_id}")
     answer = laura.callback_answer(again)
     assert answer is not None and "ya no aplica" in str(answer.get("text"))
 
@@ -130,7 +136,7 @@ async def test_low_hours_warning_when_a_contract_falls_below_20_percent(world: W
 async def test_warranty_work_is_recorded_but_not_charged(world: World) -> None:
     ticket_id, card = await claimed(world)
     before = await minutes_used(world)
-    await resolve(world, card, remote="2", billing="warranty")
+    await resolve(world, card, remote="2", billing="warranty", reason="Falla de fábrica confirmada")
     assert await minutes_used(world) == before
     store, _ = parts(world)
     async with store.transaction() as tx:

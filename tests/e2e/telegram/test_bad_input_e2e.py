@@ -95,10 +95,13 @@ async def test_old_button_and_tampered_callback_data(world: World) -> None:
     old = intake_data(laura, "a.software")
     old_message = laura.bot_messages()[-1]["message_id"]
     await tap(laura, "a.firewall")
-    tapped = await laura.tap(old)  # the area question's button, after the step moved on
-    assert "Ese botón ya no está activo" in laura.last_text() and "¿Qué equipo o sistema?" in laura.last_text()
+    area = next(m for m in laura.bot_messages() if m["message_id"] == old_message)
+    assert area["buttons"] == [] and area["text"].endswith("✅ Firewall")  # answered: the choice, no buttons
+    before = laura.texts()
+    tapped = await laura.forge_tap(old_message, old)  # the area question's button, from an app not yet updated
     answer = laura.callback_answer(tapped)
-    assert answer is not None  # answerCallbackQuery always
+    assert answer is not None and "Ese botón ya no está activo" in answer.get("text", "")  # a toast...
+    assert laura.texts() == before  # ...and no new message
     for forged in ("i:1:p.99999", "i:1:" + "x" * 50, "hola", "desk:rate:1:9"):
         await laura.forge_tap(old_message, forged)
     assert await step_of(world) == "product"

@@ -37,7 +37,7 @@ async def test_p_in_1_remote_intake_opens_a_complete_ticket(world: World) -> Non
     await laura.send(DESCRIPTION)
     assert "¿Desde cuándo ocurre?" in laura.last_text()
     await laura.send("desde hoy a las 9")
-    assert "Anotado: desde hoy, martes 24 de noviembre, 09:00." in laura.last_text()
+    assert "Anotado: desde hoy, martes 24 de noviembre, a las 09:00." in laura.last_text()
     await laura.send_photo()
     await laura.send_photo()
     assert "Recibí 2 archivos" in laura.last_text()

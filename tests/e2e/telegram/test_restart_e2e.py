@@ -57,17 +57,17 @@ async def walk_with_restarts(
 
 
 async def test_remote_intake_survives_restarts(world: World) -> None:
-    fortigate = world.demo.products["fortigate60"]
+    billing = world.demo.products["facturacion"]  # in warranty: the cause question is asked too (R-WARRANTY)
     laura = await walk_with_restarts(
         world,
         LAURA_ID,
         [
-            ("area", _tap("a.firewall")),
-            ("product", _tap(f"p.{fortigate}")),
-            ("triage_down", _tap("t.wrong")),
-            ("triage_impact", _tap("t.high")),
+            ("area", _tap("a.software")),
+            ("product", _tap(f"p.{billing}")),
+            ("triage_down", _tap("t.down")),
             ("triage_reach", _tap("t.only_me")),
             ("triage_business", _tap("y")),
+            ("triage_cause", _tap("c.product")),
             ("description", _say(DESCRIPTION)),
             ("since", _say("ayer a las 5")),
             ("attachments", _photo),
@@ -80,7 +80,7 @@ async def test_remote_intake_survives_restarts(world: World) -> None:
         ],
         # Every step this walk passes through (the other walks below cover the remaining ones).
         {
-            "area", "product", "triage_down", "triage_impact", "triage_reach", "triage_business", "description",
+            "area", "product", "triage_down", "triage_reach", "triage_business", "triage_cause", "description",
             "since", "attachments", "access", "tv_id", "tv_password", "equipment_question", "summary",
         },
     )  # fmt: skip
@@ -119,9 +119,9 @@ async def test_onsite_and_purchase_order_steps_survive_a_restart(world: World) -
 
 
 async def test_excluded_topic_documented_triage_and_equipment_password_survive_a_restart(world: World) -> None:
-    """The last three steps no other walk restarts at: the excluded topic (P-SCOPE-2) left with "back", the
-    "not as documented" question (P-SLA-3) and the equipment password (P-IN-3). With the walks above, the
-    bot is restarted at every step of the intake."""
+    """The last four steps no other walk restarts at: the excluded topic (P-SCOPE-2) left with "back", the
+    impact question and the "not as documented" one (P-SLA-2/3) and the equipment password (P-IN-3). With the
+    walks above, the bot is restarted at every step of the intake."""
     switch = world.demo.products["switch"]
     laura = await walk_with_restarts(
         world,
@@ -145,7 +145,7 @@ async def test_excluded_topic_documented_triage_and_equipment_password_survive_a
             ("equipment_password", _say("equipo-Segura-1")),
             ("summary", _tap("ok")),
         ],
-        {"excluded", "triage_documented", "equipment_password"},
+        {"excluded", "triage_impact", "triage_documented", "equipment_password"},
     )
     assert "Tu ticket es SOP-2026-000001" in laura.last_text()
     [ticket] = await tickets(world)

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.since import DayPart, Precision
 from bot.domain.types import ServiceArea, Severity, TicketStatus, Tier
 from bot.i18n import Catalogue
-from bot.services.desk_queries import CardFacts, HomeFacts, HomeItem
+from bot.services.desk_queries import CardFacts, HomeFacts, HomeItem, Onsite, Reporter
 from handlers.slack import blocks
 from sandbox.slack.blockkit import validate_message_blocks, validate_view
 from sandbox.slack.mrkdwn import find_unsafe
@@ -120,12 +121,12 @@ def test_card_matches_the_conversation_mock() -> None:
     for expected in (
         "Comercializadora del Valle",
         "Empresarial",
-        "12.5 h disponibles",
+        "horas disponibles: 12.5",
         "8 horas hábiles",
         "FortiGate 60F",
         "Archivos en el hilo: 2",
         "TeamViewer 123 (contraseña guardada)",
-        "sin asignar · Nivel 1",
+        "Estado: nuevo, sin asignar · Nivel 1",
         "<!date^",
     ):
         assert expected in shown, expected
@@ -133,13 +134,19 @@ def test_card_matches_the_conversation_mock() -> None:
     assert validate_message_blocks(content).errors == []
 
 
+# Release only while assigned (not while waiting); "Registré llamada/sesión" until the first response.
+MORE = ["desk_severity", "desk_release", "desk_contact", "desk_reassign"]
+WAITING_MORE = ["desk_severity", "desk_contact", "desk_reassign"]
+NEW_MORE = ["desk_severity", "desk_reassign"]
+
+
 @pytest.mark.parametrize(
     ("status", "assignee", "labels", "expected"),
     [
-        (TicketStatus.NEW, None, ("TV",), ["desk_claim", "desk_ask", "desk_escalate", "desk_resolve"]),
-        (TicketStatus.ASSIGNED, "U1", ("TV",), ["desk_reveal", "desk_ask", "desk_escalate", "desk_resolve"]),
-        (TicketStatus.ASSIGNED, "U1", (), ["desk_ask", "desk_escalate", "desk_resolve"]),
-        (TicketStatus.WAITING_CLIENT, "U1", ("TV",), ["desk_reveal", "desk_escalate", "desk_resolve"]),
+        (TicketStatus.NEW, None, ("TV",), ["desk_claim", "desk_ask", "desk_escalate", "desk_resolve", *NEW_MORE]),
+        (TicketStatus.ASSIGNED, "U1", ("TV",), ["desk_reveal", "desk_ask", "desk_escalate", "desk_resolve", *MORE]),
+        (TicketStatus.ASSIGNED, "U1", (), ["desk_ask", "desk_escalate", "desk_resolve", *MORE]),
+        (TicketStatus.WAITING_CLIENT, "U1", ("TV",), ["desk_reveal", "desk_escalate", "desk_resolve", *WAITING_MORE]),
         (TicketStatus.RESOLVED, "U1", ("TV",), []),
         (TicketStatus.CLOSED, "U1", (), []),
     ],
@@ -173,7 +180,7 @@ def test_assigned_card_names_the_assignee_and_the_response_time() -> None:
 
 def test_pending_escalation_and_no_contract_are_shown() -> None:
     shown = everything(blocks.card(facts(pending_level=3, contract=None), CAT, TZ)[1])
-    assert "Escalación a Gerente de Operaciones en espera de decisión" in shown
+    assert "Escalación pendiente a Gerente de Operaciones: en espera de decisión" in shown
     assert "sin póliza registrada" in shown
 
 
@@ -266,3 +273,125 @@ def test_home_for_someone_without_a_role_lists_nothing() -> None:
 def test_slack_date_has_a_fallback_in_mexico_time() -> None:
     token = blocks.slack_date(datetime(2026, 11, 25, 16, 15, tzinfo=UTC), CAT, TZ)
     assert token == "<!date^1795623300^{date_short_pretty} {time}|mié 25 nov 10:15>"
+
+
+# --- the card tells the truth: every state in the glossary's words, time left, who reported, the visit ------
+
+
+def status_line(f: CardFacts) -> str:
+    content = blocks.card(f, CAT, TZ)[1]
+    return next(b["text"]["text"] for b in content if b["type"] == "section" and "Estado:" in b["text"]["text"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, "Estado: nuevo, sin asignar · Nivel 1"),
+        (
+            {"ticket": a_ticket(status=TicketStatus.ASSIGNED), "assignee_slack_id": "U0ANA"},
+            "Estado: asignado a <@U0ANA> · Nivel 1",
+        ),
+        (
+            {"ticket": a_ticket(status=TicketStatus.ASSIGNED), "assignee_slack_id": "U0ANA", "reopened": True},
+            "Estado: reabierto, asignado a <@U0ANA> · Nivel 1",
+        ),
+        (
+            {
+                "ticket": a_ticket(status=TicketStatus.WAITING_CLIENT),
+                "assignee_slack_id": "U0ANA",
+                "paused_since": NOW,
+                "reminders_sent": 2,
+            },
+            "Estado: en espera del cliente desde <!date^",
+        ),
+        (
+            {"ticket": a_ticket(status=TicketStatus.ASSIGNED, escalation_level=2), "assignee_slack_id": "U0ANA"},
+            "· escalado a nivel 2 (Responsable de Calidad)",
+        ),
+        ({"ticket": a_ticket(status=TicketStatus.RESOLVED), "assignee_slack_id": "U0ANA"}, "resuelto por <@U0ANA>"),
+        ({"ticket": a_ticket(status=TicketStatus.CLOSED), "assignee_slack_id": "U0ANA"}, "Estado: cerrado"),
+        ({"pending_level": 2}, "⏳ Escalación pendiente a Responsable de Calidad"),
+    ],
+)
+def test_the_status_line_uses_the_glossarys_words(changes: dict[str, Any], expected: str) -> None:
+    assert expected in status_line(facts(**changes))
+
+
+def test_a_waiting_card_says_since_when_and_which_reminder() -> None:
+    waiting = facts(
+        ticket=a_ticket(status=TicketStatus.WAITING_CLIENT),
+        assignee_slack_id="U0ANA",
+        paused_since=NOW,
+        reminders_sent=2,
+        reminders_total=3,
+    )
+    line = status_line(waiting)
+    assert "(avisos enviados: 2 de 3), asignado a <@U0ANA>" in line
+    assert "reloj en pausa" in everything(blocks.card(waiting, CAT, TZ)[1])
+
+
+def test_time_left_in_business_time_and_overdue_once_past_it() -> None:
+    left = everything(blocks.card(facts(left=timedelta(hours=3, minutes=20)), CAT, TZ)[1])
+    assert "quedan 3 h 20 min hábiles" in left and "vencido" not in left
+    late = everything(blocks.card(facts(left=-timedelta(hours=2)), CAT, TZ)[1])
+    assert "⚠️ vencido hace 2 horas hábiles" in late and "quedan" not in late
+    assert "⚠️ vencido" in everything(blocks.card(facts(left=timedelta(0)), CAT, TZ)[1])
+
+
+def test_reporter_purchase_order_and_warranty_are_on_the_card() -> None:
+    f = facts(
+        reporter=Reporter("Laura Pérez", "222 123 4567", "es"),
+        purchase_order="OC-2026-0099",
+        warranty=True,
+    )
+    shown = everything(blocks.card(f, CAT, TZ)[1])
+    assert "Reporta: Laura Pérez · 222 123 4567 · habla español" in shown
+    assert "Orden de compra: OC-2026-0099" in shown
+    assert "en garantía: sin cargo a la póliza" in shown
+    english = everything(blocks.card(facts(reporter=Reporter("Kevin", "", "en")), CAT, TZ)[1])
+    assert "Reporta: Kevin · sin teléfono · habla inglés" in english
+
+
+def test_the_visit_details_are_separate_fields() -> None:
+    f = facts(onsite=Onsite("Av. Juárez 100, Puebla", "Luis Ramos 222 555 0101", "casco y botas"))
+    content = blocks.card(f, CAT, TZ)[1]
+    [visit] = [b for b in content if b["type"] == "section" and "fields" in b]
+    assert [field["text"] for field in visit["fields"]] == [
+        "*Dirección de la visita*\nAv. Juárez 100, Puebla",
+        "*Recibe al consultor*\nLuis Ramos 222 555 0101",
+        "*Requisitos de acceso*\ncasco y botas",
+    ]
+    assert validate_message_blocks(content).errors == []
+
+
+@pytest.mark.parametrize(
+    ("precision", "part", "shows", "hides"),
+    [
+        (Precision.DAY, None, "{date_short_pretty}|mar 24 nov>", "{time}"),
+        (Precision.PART_OF_DAY, DayPart.MORNING, "mar 24 nov>, en la mañana", "{time}"),
+        (Precision.HOUR, None, "{date_short_pretty} {time}|mar 24 nov 09:00>", ""),
+    ],
+)
+def test_since_keeps_the_clients_precision(precision: Precision, part: DayPart | None, shows: str, hides: str) -> None:
+    since = datetime(2026, 11, 24, 9 if precision is Precision.HOUR else 0, 0, tzinfo=TZ)
+    if part is DayPart.MORNING:
+        since = since.replace(hour=6)
+    f = facts(ticket=a_ticket(since_at=since), since_precision=precision, since_part=part)
+    context = next(b for b in blocks.card(f, CAT, TZ)[1] if b["type"] == "context")["elements"][0]["text"]
+    assert shows in context
+    if hides:
+        assert hides not in context
+    assert "06:00" not in context and "00:00" not in context
+
+
+def test_r_pools_and_r_warranty_the_card_shows_both_advice_pools_and_the_warranty_mark() -> None:
+    """R-POOLS: in-office and on-site advice hours, each its own pool; R-WARRANTY: the stored mark."""
+    plus = replace(
+        CONTRACT, tier=Tier.BUSINESS_PLUS, onsite_minutes_total=180, office_minutes_total=180, office_minutes_used=60
+    )
+    _, content = blocks.card(facts(contract=plus, ticket=a_ticket(warranty=True), warranty=True), CAT, TZ)
+    shown = "\n".join(mrkdwn_texts(content))
+    assert "Horas de asesoría disponibles: en nuestras oficinas 2 · en sitio 3" in shown
+    assert "en garantía" in shown
+    _, plain = blocks.card(facts(), CAT, TZ)
+    assert "Horas de asesoría" not in "\n".join(mrkdwn_texts(plain))

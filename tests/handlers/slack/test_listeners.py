@@ -58,6 +58,15 @@ def test_thread_replies_by_people_only() -> None:
     assert to_message({**reply, "subtype": "message_changed"}) is None
 
 
+def test_a_message_shared_into_the_thread_carries_its_words() -> None:
+    shared = {
+        "channel": "C1", "thread_ts": "1.0", "ts": "2.0", "user": "U1", "text": "Mira esto:",
+        "attachments": [{"is_share": True, "text": "Reinicia el firewall desde el panel"}, {"text": "vista previa"}],
+    }  # fmt: skip
+    message = to_message(shared)
+    assert message is not None and message.text == "Mira esto:\nReinicia el firewall desde el panel"
+
+
 @pytest.mark.parametrize(
     ("error", "sentence"),
     [

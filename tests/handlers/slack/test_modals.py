@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -64,19 +65,52 @@ def test_parse_escalate_reads_the_selected_option() -> None:
 
 
 def resolve_view(
-    remote: str = "", office: str = "", onsite: str = "", billing: str | None = "charged"
+    remote: str = "",
+    office: str = "",
+    onsite: str = "",
+    billing: str | None = "charged",
+    *,
+    warranty: bool = False,
+    reason: str = "",
 ) -> dict[str, Any]:
-    view = submitted({"solution": "Listo", "hours_remote": remote, "hours_office": office, "hours_onsite": onsite})
+    meta = json.dumps({"ticket_id": 3, "channel": "C1", "warranty": int(warranty)})
+    values = {"solution": "Listo", "hours_remote": remote, "hours_office": office, "hours_onsite": onsite}
+    view = submitted({**values, "billing_reason": reason}, meta)
     if billing is not None:
         view["state"]["values"]["billing"] = {"value": {"selected_option": {"value": billing}}}
     return view
 
 
 def test_parse_resolve_accepts_decimal_commas_and_billing() -> None:
-    form = modals.parse_resolve(resolve_view(remote="1,5", onsite="2", billing="warranty"), CAT)
+    form = modals.parse_resolve(resolve_view(remote="1,5", onsite="2", billing="warranty", warranty=True), CAT)
     assert form.hours == {HoursKind.REMOTE: Decimal("1.5"), HoursKind.ON_SITE: Decimal(2)}
     assert form.charged is False and form.solution == "Listo"
     assert modals.parse_resolve(resolve_view(office="0.25"), CAT).charged is True
+
+
+def _initial_billing(view: dict[str, Any]) -> str:
+    [billing] = [b for b in view["blocks"] if b["block_id"] == "billing"]
+    return str(billing["element"]["initial_option"]["value"])
+
+
+def test_r_warranty_the_modal_preselects_no_charge_for_a_warranty_ticket() -> None:
+    """R-WARRANTY: the Resolver modal preselected "Con cargo a la póliza" for every ticket."""
+    assert _initial_billing(modals.resolve_modal(CAT, 3, "C1", warranty=True)) == "warranty"
+    assert _initial_billing(modals.resolve_modal(CAT, 3, "C1")) == "charged"
+    view = modals.resolve_modal(CAT, 3, "C1", warranty=True)
+    assert validate_view(view) == [] and modals.metadata(view)["warranty"] == 1
+    assert "billing_reason" in [b["block_id"] for b in view["blocks"]]
+
+
+@pytest.mark.parametrize(("warranty", "billing"), [(True, "charged"), (False, "warranty")])
+def test_r_warranty_changing_the_billing_needs_a_reason(warranty: bool, billing: str) -> None:
+    with pytest.raises(modals.FormErrors) as caught:
+        modals.parse_resolve(resolve_view(remote="1", billing=billing, warranty=warranty), CAT)
+    assert list(caught.value.errors) == ["billing_reason"]
+    form = modals.parse_resolve(resolve_view(remote="1", billing=billing, warranty=warranty, reason=" Mal uso "), CAT)
+    assert form.billing_reason == "Mal uso" and form.charged is (billing == "charged")
+    kept = modals.parse_resolve(resolve_view(remote="1", billing=None, warranty=warranty), CAT)
+    assert kept.charged is not warranty and kept.billing_reason == ""
 
 
 @pytest.mark.parametrize("bad", ["dos", "-1", "1e9", "nan", "inf", "1..5"])
