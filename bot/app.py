@@ -33,7 +33,7 @@ from bot.leader import OneReplica
 from bot.logs import configure_logging
 from bot.metrics import Metrics
 from bot.pacing import Limit, Pacer, platform_limits
-from bot.services import delivered, retention
+from bot.services import delivered, digest, mail_retention, retention
 from bot.services.context import Services
 from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
@@ -119,8 +119,10 @@ class SupportBot:
         register_intake_timers(self.scheduler, services)
         delivered.register(self.dispatcher, services)
         retention.register_timers(self.scheduler, services)
+        digest.register_timers(self.scheduler, services)
         async with store.transaction() as tx:
             await retention.arm(tx, self.clock())  # today's prune: at once, unless it ran today already
+            await digest.arm(tx, services, self.clock())  # the next Monday's digest, when a channel is set
         self.metrics = Metrics(store, self, clock=self.clock)
         web_app = web.Application()
         web_app.on_response_prepare.append(_plain_server_header)
@@ -146,6 +148,9 @@ class SupportBot:
                 self.inbox, self.dispatcher, services, poller=self.mail_poller, fetch_slack_file=slack_files
             )
             fetch_file = handlers.email.with_mail_files(services, fetch_file)
+            mail_retention.register_timers(self.scheduler, services)
+            async with store.transaction() as tx:
+                await mail_retention.arm(tx, self.clock())
         if s.slack_bot_token:
             self.slack = self._build_slack()
             handlers.slack.register(self.slack, self.inbox, self.dispatcher, services, fetch_file=fetch_file)

@@ -22,6 +22,7 @@ from bot.reports.build import make_report
 from bot.reports.period import Period, PeriodError, month_period, range_period
 from bot.services.context import Services
 from bot.services.convert import domain_contract
+from bot.services.desk_home import running_out
 from bot.settings import Settings
 from bot.validation import FieldError, check_name, check_phone
 from bot.wiring import tier_rules
@@ -241,12 +242,6 @@ async def _contracts_list(args: argparse.Namespace, settings: Settings) -> int:
         row["hours_left"] = _hours(row["hours_left"]) if not args.json else row["hours_left"]
     emit(rows, _CONTRACT_COLUMNS, as_json=args.json)
     return 0
-
-
-def running_out(contract: DomainContract, today: Any, *, within_days: int, low_percent: float) -> bool:
-    """About to run out: ending within `within_days`, or hours under the warning share (P-POL-2)."""
-    ending = today <= contract.ends_on <= today + timedelta(days=within_days)
-    return contract.status(today).value == "active" and (ending or float(contract.percent_left) < low_percent)
 
 
 @_command("contracts", "expiring")

@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.wiring import open_store
 from handlers.email.checks import mailbox
 from handlers.slack.scopes import BOT_SCOPES, missing_scopes
-from storage import SecretBox, SecretError, Store, generate_key
+from storage import SecretBox, SecretError, Store, StoreError, generate_key
 from storage.migrate import current_version, load_migrations, pending
 
 __all__ = ["CHECKS", "Check", "Checkup", "Line", "Status", "run_doctor"]
@@ -78,6 +78,7 @@ class Checkup:
         self._slack: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
         self._store: Store | None = None
+        self.pg_versions: set[int] | str | None = None  # PostgreSQL's applied migrations, or why it cannot tell
 
     def slack(self) -> AsyncWebClient | None:
         """The Web API client with the bot token (None without SLACK_BOT_TOKEN)."""
@@ -264,12 +265,38 @@ async def slack_channels(c: Checkup) -> list[Line]:
 
 # --- database, keys, agents ------------------------------------------------------------------------------------
 def _no_database(settings: Settings) -> bool:
-    """Whether there is no database to read: the SQLite file does not exist (opening it would create it)."""
-    return not settings.database_path.exists()
+    """Whether there is no SQLite file to read (opening it would create it). PostgreSQL is asked instead."""
+    return not settings.database_url and not settings.database_path.exists()
+
+
+async def _pg_versions(c: Checkup) -> set[int] | str:
+    """PostgreSQL: the schema versions recorded in the installation's schema, or why they cannot be read."""
+    if c.pg_versions is None:
+        try:
+            store = await c.store()
+        except StoreError as exc:
+            c.pg_versions = str(exc)
+        else:
+            from storage.pg import PgStore
+
+            c.pg_versions = await store.applied_versions() if isinstance(store, PgStore) else set()
+    return c.pg_versions
+
+
+async def _database_missing(c: Checkup) -> str | None:
+    """Why the checks that read the database are skipped (no file, PostgreSQL unreachable or empty), else None."""
+    if not c.settings.database_url:
+        return "no database" if _no_database(c.settings) else None
+    versions = await _pg_versions(c)
+    if isinstance(versions, str):
+        return "the database is not reachable"
+    return None if versions else "the database has no tables yet"
 
 
 async def database(c: Checkup) -> list[Line]:
-    """The database file exists, opens, answers, and has every migration this version ships."""
+    """The database (the SQLite file or PostgreSQL) answers and has every migration this version ships."""
+    if c.settings.database_url:
+        return await _postgres(c)
     path = c.settings.database_path
     if _no_database(c.settings):
         return [fail("database", f"no database at {path}: run `supportbot db migrate` (DATABASE_PATH)")]
@@ -287,6 +314,27 @@ async def database(c: Checkup) -> list[Line]:
     return [ok("database", f"{path} answers, schema at version {version} (up to date)")]
 
 
+async def _postgres(c: Checkup) -> list[Line]:
+    """DATABASE_URL: PostgreSQL reachable, its schema's migrations against the code's (nothing is created)."""
+    where = c.settings.database_shown
+    versions = await _pg_versions(c)
+    if isinstance(versions, str):
+        return [fail("database", f"{versions} (DATABASE_URL)")]
+    if not versions:
+        return [fail("database", f"{where} answers but holds no tables: run `supportbot db migrate`")]
+    known = max((m.version for m in load_migrations()), default=0)
+    version = max(versions)
+    if version > known:
+        return [fail("database", f"{where} is at schema version {version}, newer than this code ({known})")]
+    waiting = [m.version for m in load_migrations() if m.version not in versions]
+    if waiting:
+        shown = ", ".join(f"{v:04d}" for v in waiting)
+        return [fail("database", f"{where}: migrations {shown} not applied; run `supportbot db migrate`")]
+    async with (await c.store()).transaction() as tx:
+        await tx.list_agents()
+    return [ok("database", f"{where} answers, schema at version {version} (up to date)")]
+
+
 async def secrets(c: Checkup) -> list[Line]:
     """Every encrypted value the database holds opens with the keys in force (SECRETS_KEYS or the key file)."""
     s = c.settings
@@ -294,8 +342,9 @@ async def secrets(c: Checkup) -> list[Line]:
         keys = configured_keys(s)
     except KeysUnavailable as exc:
         return [fail("secret keys", str(exc))]
-    if _no_database(s):
-        return [fail("secret keys", "skipped: no database")]
+    missing = await _database_missing(c)
+    if missing:
+        return [fail("secret keys", f"skipped: {missing}")]
     sealed = await stored_tokens(await c.store())
     source = "SECRETS_KEYS" if s.secrets_keys else str(s.secrets_key_file)
     if not keys:
@@ -322,8 +371,9 @@ async def secrets(c: Checkup) -> list[Line]:
 
 async def agents(c: Checkup) -> list[Line]:
     """Every active agent's and manager's Slack id is a person in the workspace (users.info)."""
-    if _no_database(c.settings):
-        return [fail("agents", "skipped: no database")]
+    missing = await _database_missing(c)
+    if missing:
+        return [fail("agents", f"skipped: {missing}")]
     async with (await c.store()).transaction() as tx:
         people = await tx.list_agents(active_only=True)
     if not people:

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     slack_app_token: str = ""
     slack_api_base_url: str = ""
     slack_support_channel: str = ""
+    # The managers' weekly digest goes here on Mondays 09:00 business time (empty: no digest).
+    slack_managers_channel: str = ""
+    # Where "Avisar a ventas" notifies sales: a channel id, or a user id (U…) for a direct message.
+    slack_sales_channel: str = ""
     # Cards by severity or by client, each channel paced on its own: "sev1=C0URGENT,client:7=C0VIP".
     slack_card_channels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # chat.postMessage's burst per channel that Slack grants on top of 1 a second (1 = none assumed).

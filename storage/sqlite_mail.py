@@ -195,6 +195,17 @@ class MailRepo(TxBase):
         row = await self._one("SELECT content FROM mail_files WHERE id = ?", (file_id,))
         return None if row is None or row["content"] is None else bytes(row["content"])
 
+    async def prune_mail_files(self, limit: int | None = None) -> int:
+        uploaded = (
+            "SELECT CAST(substr(telegram_file_id, 6) AS INTEGER) FROM attachments"
+            " WHERE telegram_file_id LIKE 'mail:%' AND slack_file_id IS NOT NULL"
+        )
+        return await self._exec(
+            f"UPDATE mail_files SET content = NULL WHERE id IN (SELECT id FROM mail_files WHERE content IS NOT NULL"
+            f" AND id IN ({uploaded}) ORDER BY id LIMIT ?)",
+            (-1 if limit is None else limit,),
+        )
+
     # --- "correo sin cliente" ----------------------------------------------------------------------------
     async def add_unmatched_mail(
         self,

@@ -84,6 +84,11 @@ class MailTx(Protocol):
         """Args: id. Returns: the file's bytes, or None when it is gone."""
         ...
 
+    async def prune_mail_files(self, limit: int | None = None) -> int:
+        """Forget the bytes of files that are in their card's thread already (their attachment has a Slack file),
+        at most limit of them (None: all); name, type and size stay. Returns: how many."""
+        ...
+
     # --- "correo sin cliente" ----------------------------------------------------------------------------
     async def add_unmatched_mail(
         self,

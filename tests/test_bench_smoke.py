@@ -1,5 +1,5 @@
 """Every benchmark still runs in its quick form and its correctness checks pass (all delivered, nothing dead,
-nothing refused by the stand-ins). Speed is measured by `make bench`, not here: about 15 s in all."""
+nothing refused by the stand-ins). Speed is measured by `make bench`, not here: about 30 s in all."""
 
 from __future__ import annotations
 

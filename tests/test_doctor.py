@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import asyncpg
 import pytest
 from cryptography.fernet import Fernet
 
@@ -16,8 +17,12 @@ from handlers.slack.scopes import BOT_SCOPES
 from sandbox.demo import AGENT_ANA
 from sandbox.slack.standin import StandInConfig
 from sandbox.testing import running_world
+from storage import generate_key
 from storage.migrate import load_migrations, migrate
+from storage.pg import PgLocation
+from storage.pg_schema import migrate_pg
 from tests.e2e.slack.helpers import open_ticket
+from tests.pg import fresh_schema
 
 SECRET = "doctor_Secret-1"
 
@@ -185,3 +190,51 @@ def test_supportbot_doctor_without_tokens_names_what_is_missing(
     assert any(line.startswith("FAIL  slack mode: set SLACK_SIGNING_SECRET") for line in out)
     assert any(line.startswith("FAIL  database: no database at var/supportbot.db") for line in out)
     assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.postgres
+async def test_doctor_on_postgresql_reads_the_schema_the_keys_and_the_agents(tmp_path: Path) -> None:
+    """DATABASE_URL=postgresql://...: the database line asks PostgreSQL (reachable, every migration applied), the
+    keys open what it stores, and the agents it lists are found in Slack."""
+    async with fresh_schema("doctor") as url, running_world(tmp_path, database_url=url) as world:
+        await open_ticket(world)  # a stored TeamViewer password, in PostgreSQL
+        code, lines = await _doctor(world.settings)
+        assert code == 0
+        database = _line(lines, "ok    database:")
+        assert f"schema={PgLocation.parse(url).schema}" in database and "up to date" in database
+        assert f"schema at version {load_migrations()[-1].version}" in database
+        assert "all 1 stored secret(s) open" in _line(lines, "ok    secret keys:")
+        assert "all 4 found in Slack" in _line(lines, "ok    agents:")
+        assert lines[-1] == "doctor: ready: 9 ok, 1 warning(s), 0 failure(s)"
+        # A key that did not seal that password: the keys line fails on PostgreSQL as on SQLite.
+        other = world.settings.model_copy(update={"secrets_keys": [generate_key()]})
+        code, lines = await _doctor(other)
+        assert code == 1
+        assert "1 of 1 stored secrets do not open" in _line(lines, "FAIL  secret keys:")
+
+
+@pytest.mark.postgres
+async def test_doctor_on_postgresql_fails_an_empty_a_behind_and_an_unreachable_database(tmp_path: Path) -> None:
+    async with running_world(tmp_path) as world:
+        async with fresh_schema("doctor") as url:
+            on_pg = world.settings.model_copy(update={"database_url": url})
+            code, lines = await _doctor(on_pg)
+            assert code == 1
+            assert "holds no tables: run `supportbot db migrate`" in _line(lines, "FAIL  database:")
+            assert _line(lines, "FAIL  secret keys:").endswith("skipped: the database has no tables yet")
+            assert _line(lines, "FAIL  agents:").endswith("skipped: the database has no tables yet")
+            last = load_migrations()[-1].version
+            location = PgLocation.parse(url)
+            conn = await asyncpg.connect(location.dsn, server_settings=location.server_settings())
+            try:
+                await migrate_pg(conn, location.schema, target=last - 1)
+            finally:
+                await conn.close()
+            code, lines = await _doctor(on_pg)
+            assert code == 1
+            assert f"migrations {last:04d} not applied; run `supportbot db migrate`" in _line(lines, "FAIL  database:")
+        nowhere = world.settings.model_copy(update={"database_url": f"postgresql://nobody@127.0.0.1:{_free_port()}/x"})
+        code, lines = await _doctor(nowhere)
+    assert code == 1
+    assert "cannot reach PostgreSQL at postgresql://nobody@127.0.0.1:" in _line(lines, "FAIL  database:")
+    assert _line(lines, "FAIL  agents:").endswith("skipped: the database is not reachable")

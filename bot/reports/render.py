@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from bot.i18n import Catalogue
 from bot.reports.figures import CONTRACT, WARRANTY, Figures, SlaRow
 
-__all__ = ["CHARTS", "ReportFiles", "chart_files", "summary_lines", "write_report"]
+__all__ = ["CHARTS", "ReportFiles", "chart_files", "chart_png", "summary_lines", "write_report"]
 
 # The charts, by file name; each is drawn by one function below.
 CHARTS = (
@@ -287,6 +288,16 @@ def chart_files(fig: Figures, folder: Path, catalogue: Catalogue, lang: str = "e
         plt.close(figure)
         paths.append(path)
     return paths
+
+
+def chart_png(fig: Figures, name: str, catalogue: Catalogue, lang: str = "es") -> bytes:
+    """One chart (a name of CHARTS) as PNG bytes (the weekly digest uploads them one by one)."""
+    figure = _charts(fig, _Words(catalogue, lang))[name]()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 # --- HTML -------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot.services import (
     desk_queries,
     desk_resolve,
     desk_response,
+    digest,
     escalation,
     mail_desk,
     mail_severity,
@@ -75,8 +76,9 @@ CLAIM, REVEAL, ASK, ESCALATE, RESOLVE, APPROVE, REJECT = (
 SEVERITY, RELEASE, REASSIGN = "severity", "release", "reassign"
 CONTACT = "contact"  # R-RESPONSE: "Registré llamada/sesión"
 ACTIONS = frozenset(
-    {CLAIM, REVEAL, ASK, ESCALATE, RESOLVE, APPROVE, REJECT, SEVERITY, RELEASE, REASSIGN, CONTACT, mail_desk.ATTACH}
-)
+    {CLAIM, REVEAL, ASK, ESCALATE, RESOLVE, APPROVE, REJECT, SEVERITY, RELEASE, REASSIGN, CONTACT, mail_desk.ATTACH,
+     digest.NOTIFY_SALES}
+)  # fmt: skip
 
 _EXPECTED = (
     NotTheAssignee,
@@ -231,6 +233,8 @@ async def _button(tx: Tx, services: Services, b: CardButton, now: datetime) -> N
         return  # not a button of ours: a tampered value names nothing
     if b.action == CLAIM:
         await desk.claim(tx, services, ticket_id=b.value, slack_user_id=b.user, at=now)
+    elif b.action == digest.NOTIFY_SALES:  # issue 12: the digest's "Avisar a ventas"
+        await digest.notify_sales(tx, services, b, now)
     elif b.action == mail_desk.ATTACH:  # P-IN-6: the value names a message of "correo sin cliente"
         await mail_desk.open_attach(tx, services, b, now)
     elif b.action == REVEAL:
@@ -272,6 +276,8 @@ async def _button(tx: Tx, services: Services, b: CardButton, now: datetime) -> N
         )  # fmt: skip
         if isinstance(decided, Exception):
             await _tell(tx, services, b.channel, b.user, decided, now)  # its audit row stays
+        elif not b.message_ts:  # pressed on the decider's App Home: it shows the request gone (issue 12)
+            await outbox.slack_home(tx, b.user, at=now)
     elif b.action == REJECT:
         checked = await escalation.check_decider(tx, escalation_id=b.value, decider_slack_id=b.user, at=now)
         if isinstance(checked, Exception):
@@ -334,6 +340,8 @@ async def _form(tx: Tx, services: Services, f: FormSubmitted, now: datetime) -> 
         )
         if isinstance(decided, Exception):
             await _tell(tx, services, f.channel, f.user, decided, now)
+        elif not f.message_ts:  # "Rechazar" was pressed on the decider's App Home (issue 12)
+            await outbox.slack_home(tx, f.user, at=now)
 
 
 async def handle_message(services: Services, receipt: Receipt | None, message: ThreadMessage) -> desk.RelayOutcome:

@@ -11,6 +11,7 @@ from bot.domain.types import EscalationStatus, Role, TicketStatus
 from bot.services.context import Services
 from bot.services.desk_common import NotTheAssignee, load, require_agent
 from bot.services.desk_deadline import business_left, response_taken
+from bot.services.desk_home import ManagerFacts, is_manager, manager_facts
 from bot.services.escalation import decided_text
 from storage import Tx
 from storage.records import Attachment, AuditEvent, Contract, Credential, Ticket
@@ -187,6 +188,7 @@ class HomeFacts:
     registered: bool
     mine: list[HomeItem]
     unclaimed: list[HomeItem]
+    manager: ManagerFacts | None = None  # a quality or operations manager's figures (issue 12)
 
 
 async def home_facts(services: Services, slack_user_id: str) -> HomeFacts:
@@ -199,6 +201,7 @@ async def home_facts(services: Services, slack_user_id: str) -> HomeFacts:
         names = {c.id: c.name for c in await tx.list_clients()}
         mine = await tx.list_tickets(status=_OPEN, assignee=agent.id)
         unclaimed = await tx.list_tickets(status=TicketStatus.NEW)
+    manager = await manager_facts(services, agent, now) if is_manager(agent) else None
 
     def item(t: Ticket) -> HomeItem:
         left = None if t.response_due_at is None else business_left(services, t.response_due_at, now)
@@ -206,7 +209,7 @@ async def home_facts(services: Services, slack_user_id: str) -> HomeFacts:
 
     far = datetime.max.replace(tzinfo=now.tzinfo)
     unclaimed.sort(key=lambda t: (t.response_due_at or far, t.id))
-    return HomeFacts(True, [item(t) for t in mine], [item(t) for t in unclaimed])
+    return HomeFacts(True, [item(t) for t in mine], [item(t) for t in unclaimed], manager)
 
 
 async def precheck(tx: Tx, *, ticket_id: int, slack_user_id: str, escalation: bool = False) -> Ticket:

@@ -3,6 +3,7 @@ that picks the company, and attaching the message, which opens its ticket under 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +15,8 @@ from bot.services.events import CardButton, FormSubmitted
 from bot.services.mail_events import MailAttachForm
 from storage import StaleVersion, Tx
 from storage.mail_records import UnmatchedMail
-from storage.records import Client
 
-__all__ = ["ACTION_ID", "ATTACH", "VIEW", "attach", "attach_choices", "notice_blocks", "open_attach"]
+__all__ = ["ACTION_ID", "ATTACH", "VIEW", "AttachChoices", "attach", "attach_choices", "notice_blocks", "open_attach"]
 
 ACTION_ID = "desk_mail_attach"  # the notice's button (Slack action_id)
 ATTACH = "mail_attach"  # the desk action it becomes
@@ -59,10 +59,25 @@ async def open_attach(tx: Tx, services: Services, b: CardButton, now: datetime) 
     await outbox.slack_modal(tx, b.trigger_id, view, at=now)
 
 
-async def attach_choices(services: Services, mail_id: int) -> tuple[UnmatchedMail | None, list[Client]]:
-    """What the modal shows, read when it is opened: the message and the companies to choose from."""
+@dataclass(frozen=True)
+class AttachChoices:
+    """What the modal shows: the message, and the companies to choose from (id, name)."""
+
+    mail_id: int
+    address: str
+    name: str
+    subject: str
+    clients: tuple[tuple[int, str], ...]
+
+
+async def attach_choices(services: Services, mail_id: int) -> AttachChoices | None:
+    """The modal's content, read when it is opened (None: the message is gone)."""
     async with services.store.transaction() as tx:
-        return await tx.get_unmatched_mail(mail_id), await tx.list_clients()
+        kept = await tx.get_unmatched_mail(mail_id)
+        clients = tuple((c.id, c.name) for c in await tx.list_clients())
+    if kept is None:
+        return None
+    return AttachChoices(kept.id, kept.address, kept.name, kept.subject, clients)
 
 
 async def attach(tx: Tx, services: Services, f: FormSubmitted, now: datetime) -> None:

@@ -44,6 +44,8 @@ SLACK_MODAL = "modal"  # {trigger_id, view, ...}: open a modal (the trigger live
 SLACK_HOME = "home"  # {user}: publish the user's App Home from the store
 SLACK_UPDATE = "update"  # {channel, ts, text}: replace a message we posted (a decided escalation's buttons)
 SLACK_REACTION = "reaction"  # {channel, ts, name}: reactions.add (a relayed reply's mark once Telegram took it)
+# A chart of the weekly digest, drawn at send time from that week's figures: {channel, monday, chart}
+SLACK_CHANNEL_FILE = "channel_file"
 
 
 def ticket_key(ticket_id: int) -> str:
@@ -311,4 +313,19 @@ async def slack_update(tx: Tx, channel: str, ts: str, text: str, *, at: datetime
         {"channel": channel, "ts": ts, "text": text, **extra},
         at=at,
         pace_key=method_lane("chat.update"),
+    )
+
+
+async def slack_channel_file(
+    tx: Tx, channel: str, monday: str, chart: str, *, at: datetime, dedupe_key: str | None = None
+) -> int | None:
+    """Queue the upload of one chart of the weekly digest of the week before `monday` into `channel`."""
+    return await tx.enqueue(
+        SLACK,
+        f"channel:{channel}",
+        SLACK_CHANNEL_FILE,
+        {"channel": channel, "monday": monday, "chart": chart},
+        at=at,
+        dedupe_key=dedupe_key,
+        pace_key=method_lane("files.getUploadURLExternal"),
     )

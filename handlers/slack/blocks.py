@@ -30,6 +30,7 @@ __all__ = [
     "card",
     "escalation_dm",
     "home",
+    "home_list",
     "plain_text",
     "slack_date",
 ]
@@ -331,11 +332,12 @@ def _left_words(left: timedelta | None, cat: Catalogue) -> str:
     return cat.plain(LANG, "desk.home.overdue" if left < timedelta(0) else "desk.home.left", left=words)
 
 
-def _home_list(items: list[HomeItem], cat: Catalogue, tz: Any) -> Blocks:
+def home_list(items: list[HomeItem], cat: Catalogue, tz: Any, limit: int = HOME_ITEMS) -> Blocks:
+    """One section per ticket, at most `limit`, then how many more."""
     if not items:
         return [_section(cat.plain(LANG, "desk.home.none"))]
     blocks: Blocks = []
-    for it in items[:HOME_ITEMS]:
+    for it in items[:limit]:
         t = it.ticket
         due = slack_date(t.response_due_at, cat, tz) if t.response_due_at else cat.plain(LANG, "desk.home.no_deadline")
         blocks.append(
@@ -352,8 +354,8 @@ def _home_list(items: list[HomeItem], cat: Catalogue, tz: Any) -> Blocks:
                 )
             )
         )
-    if len(items) > HOME_ITEMS:
-        blocks.append(_section(cat.plain(LANG, "desk.home.more", count=len(items) - HOME_ITEMS)))
+    if len(items) > limit:
+        blocks.append(_section(cat.plain(LANG, "desk.home.more", count=len(items) - limit)))
     return blocks
 
 
@@ -364,8 +366,8 @@ def home(facts: HomeFacts, cat: Catalogue, tz: Any) -> dict[str, Any]:
         blocks.append(_section(cat.plain(LANG, "desk.home.not_agent")))
         return {"type": "home", "blocks": blocks}
     blocks.append(_section(cat.plain(LANG, "desk.home.mine")))
-    blocks += _home_list(facts.mine, cat, tz)
+    blocks += home_list(facts.mine, cat, tz)
     blocks.append({"type": "divider"})
     blocks.append(_section(cat.plain(LANG, "desk.home.unclaimed")))
-    blocks += _home_list(facts.unclaimed, cat, tz)
+    blocks += home_list(facts.unclaimed, cat, tz)
     return {"type": "home", "blocks": blocks}

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.inbox import Arrival, InboxEntry, InboxWorker, Receipt
 from bot.logs import log_context
-from bot.services import desk_entry, mail_desk
+from bot.services import desk_entry, digest, mail_desk
 from bot.services.context import Services
 from bot.services.events import CardButton, HomeOpened, SharedFile, ThreadMessage
 from handlers.slack import blocks, modals
@@ -44,6 +44,7 @@ ACTION_NAMES = {
     blocks.ACTION_REASSIGN: desk_entry.REASSIGN,
     blocks.ACTION_CONTACT: desk_entry.CONTACT,
     mail_desk.ACTION_ID: mail_desk.ATTACH,  # P-IN-6: "correo sin cliente" attached to a company
+    digest.ACTION_ID: digest.NOTIFY_SALES,  # issue 12: the weekly digest's "Avisar a ventas"
 }
 # How long a modal's acknowledgement waits for the desk entry's verdict (Slack allows 3 s in all).
 FORM_VERDICT_WAIT = 2.0

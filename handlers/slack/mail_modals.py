@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 from bot.i18n import Catalogue
+from bot.services.mail_desk import AttachChoices
 from bot.services.mail_events import MailAttachForm
-from storage.mail_records import UnmatchedMail
-from storage.records import Client
 
 __all__ = ["CALLBACK", "attach_modal", "parse_attach"]
 
@@ -22,11 +21,11 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:limit] or " "}
 
 
-def attach_modal(cat: Catalogue, kept: UnmatchedMail, clients: list[Client], channel: str, ts: str) -> dict[str, Any]:
+def attach_modal(cat: Catalogue, kept: AttachChoices, channel: str, ts: str) -> dict[str, Any]:
     """Companies in a select (their id typed in when there are more than a select holds), the contact's name."""
     about = cat.plain(LANG, "mail.desk.modal_about", address=kept.address, subject=kept.subject or "—")
-    if len(clients) <= MAX_OPTIONS:
-        options = [{"text": _plain(f"{c.name} (#{c.id})", 75), "value": str(c.id)} for c in clients]
+    if len(kept.clients) <= MAX_OPTIONS:
+        options = [{"text": _plain(f"{name} (#{cid})", 75), "value": str(cid)} for cid, name in kept.clients]
         element: dict[str, Any] = {"type": "static_select", "action_id": "value", "options": options}
     else:
         element = {"type": "plain_text_input", "action_id": "value"}
@@ -46,7 +45,7 @@ def attach_modal(cat: Catalogue, kept: UnmatchedMail, clients: list[Client], cha
         "title": _plain(cat.plain(LANG, "mail.desk.modal_title"), 24),
         "submit": _plain(cat.plain(LANG, "desk.modal.submit"), 24),
         "close": _plain(cat.plain(LANG, "desk.modal.cancel"), 24),
-        "private_metadata": json.dumps({"mail_id": kept.id, "channel": channel, "ts": ts}),
+        "private_metadata": json.dumps({"mail_id": kept.mail_id, "channel": channel, "ts": ts}),
         "blocks": blocks,
     }
 

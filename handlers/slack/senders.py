@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 from typing import Any
 
 import aiohttp
@@ -15,10 +16,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Dispatcher, FileTooBig, Outgoing, PermanentFailure, RetryLater, Sender, Unavailable
-from bot.services import desk_queries, mail_desk, outbox
+from bot.services import desk_queries, digest, mail_desk, outbox
 from bot.services.context import Services
 from bot.services.desk_common import TicketGone, agent_text
-from handlers.slack import blocks, mail_modals, modals
+from handlers.slack import blocks, home_blocks, mail_modals, modals
 
 __all__ = ["CARD_EVENT", "POST_EVENT", "FileFetcher", "SlackSenders", "register_senders"]
 
@@ -248,6 +249,33 @@ class SlackSenders:
         file_id = str((response.get("file") or {}).get("id") or (response.get("files") or [{}])[0].get("id") or "")
         return {"attachment_id": attachment_id, "file_id": file_id}
 
+    async def channel_file(self, out: Outgoing) -> Mapping[str, Any] | None:
+        """One chart of the weekly digest, drawn now from that week's figures (as of the week's end, so the
+        same whenever it is drawn) and uploaded to the managers' channel, never twice."""
+        channel, monday, chart = str(out.payload["channel"]), str(out.payload["monday"]), str(out.payload["chart"])
+        name = f"{monday}-{chart}"
+        if out.tried_before and await self._find_channel_file(out, channel, name):
+            return None  # an earlier try uploaded it and died before it was marked sent
+        content = await digest.draw(self.services, date.fromisoformat(monday), chart)
+        async with out.turn(outbox.method_lane("files.completeUploadExternal")):
+            await self._call(
+                out, outbox.method_lane("files.getUploadURLExternal"), self.client.files_upload_v2,
+                channel=channel, file=content, filename=name, title=name,
+            )  # fmt: skip
+        return None
+
+    async def _find_channel_file(self, out: Outgoing, channel: str, name: str) -> bool:
+        response = await self._call(
+            out, outbox.method_lane("conversations.history"), self.client.conversations_history,
+            channel=channel, limit=200,
+        )  # fmt: skip
+        return any(
+            f.get("name") == name
+            for message in response.get("messages") or []
+            if message.get("bot_id")
+            for f in message.get("files") or []
+        )
+
     async def _find_upload(
         self, out: Outgoing, channel: str, thread_ts: str, name: str, recorded: set[str]
     ) -> str | None:
@@ -365,10 +393,10 @@ class SlackSenders:
         elif kind == "reassign":
             view = modals.reassign_modal(cat, int(p["ticket_id"]), channel, ts)
         elif kind == mail_desk.VIEW:  # P-IN-6: which company a message of "correo sin cliente" is from
-            kept, clients = await mail_desk.attach_choices(self.services, int(p["mail_id"]))
-            if kept is None:
+            choices = await mail_desk.attach_choices(self.services, int(p["mail_id"]))
+            if choices is None:
                 raise PermanentFailure(f"unmatched mail {p['mail_id']} is gone")
-            view = mail_modals.attach_modal(cat, kept, clients, channel, ts)
+            view = mail_modals.attach_modal(cat, choices, channel, ts)
         else:
             view = modals.reject_modal(cat, int(p["escalation_id"]), channel, ts)
         await self._call(
@@ -379,7 +407,7 @@ class SlackSenders:
     async def home(self, out: Outgoing) -> Mapping[str, Any] | None:
         user = str(out.payload["user"])
         facts = await desk_queries.home_facts(self.services, user)
-        view = blocks.home(facts, self.services.catalogue, self.services.calendar.tz)
+        view = home_blocks.home_view(facts, self.services.catalogue, self.services.calendar.tz)
         await self._call(out, outbox.method_lane("views.publish"), self.client.views_publish, user_id=user, view=view)
         return None
 
@@ -429,6 +457,7 @@ def register_senders(dispatcher: Dispatcher, senders: SlackSenders) -> None:
         outbox.SLACK_HOME: senders.home,
         outbox.SLACK_UPDATE: senders.update,
         outbox.SLACK_REACTION: senders.reaction,
+        outbox.SLACK_CHANNEL_FILE: senders.channel_file,
     }
     for kind, sender in table.items():
         dispatcher.register(outbox.SLACK, kind, sender)

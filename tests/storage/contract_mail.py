@@ -6,7 +6,7 @@ import pytest
 
 from storage.base import DuplicateError, InvalidValue, NotFound, StaleVersion, Store
 from storage.mail_records import MailDirection, UnmatchedReason
-from storage.records import InboxStatus
+from storage.records import AttachmentKind, InboxStatus
 from tests.storage.contract_support import T0, at, create_ticket, seed
 
 
@@ -116,6 +116,19 @@ class MailContract:
             assert (ref.name, ref.mime, ref.size) == ("captura.png", "image/png", 7)
             assert await tx.get_mail_file(ref.id) == b"\x89PNG..."
             assert await tx.get_mail_file(99999) is None
+
+    async def test_a_file_is_forgotten_once_it_is_in_the_thread(self, store: Store) -> None:
+        s = await seed(store)
+        ticket = await create_ticket(store, s)
+        async with store.transaction() as tx:
+            up = await tx.add_mail_file("a.png", "image/png", b"a", at=T0)
+            waiting = await tx.add_mail_file("b.png", "image/png", b"b", at=T0)
+            first = await tx.add_attachment(ticket.id, AttachmentKind.PHOTO, f"mail:{up.id}", at=T0, file_name="a.png")
+            await tx.add_attachment(ticket.id, AttachmentKind.PHOTO, f"mail:{waiting.id}", at=T0, file_name="b.png")
+            await tx.set_attachment_slack_file(first.id, "F0UPLOADED")
+            assert await tx.prune_mail_files() == 1
+            assert await tx.get_mail_file(up.id) is None and await tx.get_mail_file(waiting.id) == b"b"
+            assert await tx.prune_mail_files() == 0
 
     async def test_unmatched_mail_waits_until_the_desk_handles_it_once(self, store: Store) -> None:
         s = await seed(store)

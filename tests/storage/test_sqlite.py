@@ -336,7 +336,7 @@ def test_public_surface() -> None:
     tx_methods = {name for name in dir(storage.Tx) if not name.startswith("_")}
     assert tx_methods <= set(dir(SqliteTx))
     assert {"add_client", "create_ticket", "update_ticket", "claim_outbox", "claim_due_timers"} <= tx_methods
-    assert len(tx_methods) == 112
+    assert len(tx_methods) == 113
 
 
 def test_sqlite_url_forms() -> None:

@@ -17,8 +17,6 @@ from storage.records import Ticket
 from tests.email.messages import LAURA_MAIL
 from tests.email.servers import MAILBOX_PASSWORD, MAILBOX_USER, Dovecot, SmtpSink, running_dovecot, running_smtp
 
-pytestmark = pytest.mark.mailserver
-
 
 def mail_settings(dovecot: Dovecot, smtp: SmtpSink) -> dict[str, Any]:
     """The bot's e-mail settings, pointed at the loopback servers (plaintext: nothing leaves this machine)."""

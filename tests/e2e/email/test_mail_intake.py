@@ -55,6 +55,13 @@ async def test_an_html_mail_with_two_attachments_becomes_a_ticket_with_its_card(
     )
     # Marked handled on the server once the ticket was committed.
     assert await w.until(lambda: w.handled_on_server(str(first["Message-ID"])), "the message marked handled")
+    # Once Slack has the files, the next day's prune forgets their bytes (names and sizes stay).
+    w.world.clock.advance(days=1)
+    await w.world.fire_timers()
+    async with w.store.transaction() as tx:
+        kept = [await tx.get_mail_file(int(a.telegram_file_id.removeprefix("mail:")))
+                for a in await tx.list_attachments(ticket.id)]  # fmt: skip
+    assert kept == [None, None]
 
 
 async def test_the_conversation_goes_on_by_mail_both_ways(mail_world: MailWorld) -> None:
