@@ -7,7 +7,7 @@ send time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -138,27 +138,28 @@ class SlackSenders:
     async def _find_card(self, out: Outgoing, channel: str, ticket_id: int, since: float) -> str | None:
         """The ts of the card already posted for ticket_id (message metadata), looked up in the channel's
         history since the ticket opened; None when there is none."""
+        pages = self._pages(
+            out, "conversations.history", self.client.conversations_history,
+            channel=channel, oldest=f"{since - 60:.6f}", include_all_metadata=True,
+        )  # fmt: skip
+        async for message in pages:
+            if _marked(message, CARD_EVENT, "ticket_id", ticket_id):
+                return str(message["ts"])
+        return None
+
+    async def _pages(
+        self, out: Outgoing, method: str, call: Callable[..., Awaitable[Any]], **params: Any
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """The messages of a paged history call (conversations.history / .replies), at most _HISTORY_PAGES
+        pages of 200: how an earlier try's post is found again after a crash."""
         cursor: str | None = None
         for _ in range(_HISTORY_PAGES):
-            response = await self._call(
-                out,
-                outbox.method_lane("conversations.history"),
-                self.client.conversations_history,
-                channel=channel,
-                oldest=f"{since - 60:.6f}",
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
+            response = await self._call(out, outbox.method_lane(method), call, limit=200, cursor=cursor, **params)
             for message in response.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == CARD_EVENT and str(payload.get("ticket_id")) == str(ticket_id):
-                    return str(message["ts"])
+                yield message
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                return None
-        return None
+                return
 
     async def _where(self, ticket_id: int) -> tuple[str, str]:
         """Where the ticket's card is. Its thread rows queue behind the card row (one ordering key), so the
@@ -190,26 +191,13 @@ class SlackSenders:
 
     async def _find_post(self, out: Outgoing, channel: str, thread_ts: str, row_id: int) -> str | None:
         """The ts of the reply in the thread that outbox row row_id posted (message metadata); None if none."""
-        cursor: str | None = None
-        for _ in range(_HISTORY_PAGES):
-            response = await self._call(
-                out,
-                outbox.method_lane("conversations.replies"),
-                self.client.conversations_replies,
-                channel=channel,
-                ts=thread_ts,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
-            for message in response.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == POST_EVENT and str(payload.get("outbox_id")) == str(row_id):
-                    return str(message["ts"])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return None
+        pages = self._pages(
+            out, "conversations.replies", self.client.conversations_replies,
+            channel=channel, ts=thread_ts, include_all_metadata=True,
+        )  # fmt: skip
+        async for message in pages:
+            if _marked(message, POST_EVENT, "outbox_id", row_id):
+                return str(message["ts"])
         return None
 
     async def thread_file(self, out: Outgoing) -> Mapping[str, Any] | None:
@@ -281,26 +269,15 @@ class SlackSenders:
     ) -> str | None:
         """The id of a file named `name` the bot shared in the thread and no attachment has recorded yet (files
         carry no metadata: the one not recorded is the one a dead process uploaded); None if none."""
-        cursor: str | None = None
-        for _ in range(_HISTORY_PAGES):
-            response = await self._call(
-                out,
-                outbox.method_lane("conversations.replies"),
-                self.client.conversations_replies,
-                channel=channel,
-                ts=thread_ts,
-                limit=200,
-                cursor=cursor,
-            )
-            for message in response.get("messages") or []:
-                if not message.get("bot_id"):
-                    continue
-                for file in message.get("files") or []:
-                    if file.get("name") == name and file.get("id") and str(file["id"]) not in recorded:
-                        return str(file["id"])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return None
+        pages = self._pages(
+            out, "conversations.replies", self.client.conversations_replies, channel=channel, ts=thread_ts
+        )
+        async for message in pages:
+            if not message.get("bot_id"):
+                continue
+            for file in message.get("files") or []:
+                if file.get("name") == name and file.get("id") and str(file["id"]) not in recorded:
+                    return str(file["id"])
         return None
 
     async def _notice(self, out: Outgoing, channel: str, ts: str, text: str) -> None:
@@ -461,3 +438,10 @@ def register_senders(dispatcher: Dispatcher, senders: SlackSenders) -> None:
     }
     for kind, sender in table.items():
         dispatcher.register(outbox.SLACK, kind, sender)
+
+
+def _marked(message: Mapping[str, Any], event_type: str, key: str, value: int) -> bool:
+    """Whether a Slack message carries our metadata of event_type with payload[key] == value."""
+    meta = message.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    return bool(meta.get("event_type") == event_type and str(payload.get(key)) == str(value))
