@@ -26,22 +26,18 @@ import argparse
 import asyncio
 import contextlib
 import copy
-import itertools
 import os
 import secrets
-import socket
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 
 from bench import BenchResult
 from bench.harness import (
@@ -56,9 +52,9 @@ from bench.harness import (
 )
 from bot.clock import utcnow
 from bot.settings import Settings
-from bot.wiring import open_store, tier_rules
 from handlers.slack.senders import CARD_EVENT
-from sandbox.demo import AGENT_MARCO, SLACK_PEOPLE, Demo, seed_demo
+from sandbox.demo import AGENT_MARCO, SLACK_PEOPLE, Demo
+from sandbox.processes import Balancer, BotProcess, bot_env, free_port, read_store, seed_demo_now
 from sandbox.slack.server import start as start_slack
 from sandbox.slack.standin import SlackStandIn, StandInConfig
 from sandbox.telegram.media import photo_entries
@@ -67,11 +63,9 @@ from sandbox.testing import world_settings
 from storage import Tx
 from storage.records import InboxStatus, OutboxStatus
 
-ROOT = Path(__file__).resolve().parents[1]
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WAIT_LIMIT = 120.0
-# What a bot process may inherit from whoever runs the benchmark: nothing that configures it.
-_OWN_PREFIXES = ("TELEGRAM_", "SLACK_", "DATABASE_", "SECRETS_", "HTTP_", "DELIVERY_", "REPLICA_", "LOG_")
+START_ATTEMPTS = 600  # /healthz asked up to this often, 0.05 s apart, before a process counts as not started
 
 
 @dataclass(frozen=True)
@@ -86,102 +80,7 @@ FULL_N = 200
 QUICK_N = 6
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # --- the processes and what stands in front of them ------------------------------------------------------------
-@dataclass
-class Balancer:
-    """Round-robin HTTP in front of the replicas, as a load balancer would be (a replica that does not answer is
-    skipped: the request goes to the next)."""
-
-    ports: list[int]
-    served: dict[int, int] = field(default_factory=dict)
-    _turn: itertools.count[int] = field(default_factory=itertools.count)
-    _http: aiohttp.ClientSession | None = None
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        first = next(self._turn)
-        for step in range(len(self.ports)):
-            port = self.ports[(first + step) % len(self.ports)]
-            try:
-                async with self._http.post(f"http://127.0.0.1:{port}{request.path}", data=body, headers=headers) as r:
-                    answer = await r.read()
-                    kept = {k: v for k, v in r.headers.items() if k.lower().startswith(("x-slack", "content-type"))}
-                    self.served[port] = self.served.get(port, 0) + 1
-                    return web.Response(status=r.status, body=answer, headers=kept)
-            except (aiohttp.ClientConnectionError, TimeoutError):
-                continue
-        return web.Response(status=502, text="no replica answered")
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-
-
-class Process:
-    """`python -m bot run` with its settings in its environment."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=self.env, cwd=self.log.parent, stdout=out, stderr=out
-            )
-        url = f"http://127.0.0.1:{self.env['HTTP_PORT']}/healthz"
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-            for _ in range(600):
-                if self.proc.returncode is not None:
-                    raise RuntimeError(f"the bot exited:\n{self.log.read_text(errors='replace')[-3000:]}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(url) as resp:
-                        if resp.status == 200:
-                            return
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"the bot did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 15)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-
-
-def _env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env.update(
-        DATABASE_PATH=str(settings.database_path),
-        SECRETS_KEYS=",".join(settings.secrets_keys),
-        TELEGRAM_BOT_TOKEN=settings.telegram_bot_token,
-        TELEGRAM_API_BASE_URL=settings.telegram_api_base_url,
-        TELEGRAM_API_FILE_URL=settings.telegram_api_file_url,
-        SLACK_BOT_TOKEN=settings.slack_bot_token,
-        SLACK_SIGNING_SECRET=settings.slack_signing_secret,
-        SLACK_API_BASE_URL=settings.slack_api_base_url,
-        SLACK_SUPPORT_CHANNEL=settings.slack_support_channel,
-        HTTP_HOST="127.0.0.1",
-        HTTP_PORT=str(port),
-        DELIVERY_PACING="false",
-        LOG_LEVEL="WARNING",
-    )
-    env.update(extra)
-    return env
-
-
 @contextlib.asynccontextmanager
 async def _schema() -> AsyncIterator[str]:
     """A fresh PostgreSQL schema (the bot's migrations fill it), dropped afterwards. Raises when unreachable."""
@@ -213,12 +112,7 @@ class World:
     balancer: Balancer
 
     async def read(self, query: Callable[[Tx], Awaitable[Any]]) -> Any:
-        store = await open_store(self.settings, migrate=False)
-        try:
-            async with store.transaction() as tx:
-                return await query(tx)
-        finally:
-            await store.close()
+        return await read_store(self.settings, query)
 
 
 @contextlib.asynccontextmanager
@@ -226,8 +120,7 @@ async def _world(tmp: Path, config: Config) -> AsyncIterator[World]:
     telegram = StandIn(callback_answer_timeout=30.0)
     await telegram.start()
     slack = SlackStandIn(StandInConfig())
-    procs: list[Process] = []
-    front: web.AppRunner | None = None
+    procs: list[BotProcess] = []
     balancer: Balancer | None = None
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -235,31 +128,20 @@ async def _world(tmp: Path, config: Config) -> AsyncIterator[World]:
             slack_base = await start_slack(slack)
             for slack_id, name, _role in SLACK_PEOPLE:
                 slack.add_user(slack_id, name)
-            ports = [_free_port() for _ in range(config.replicas)]
+            ports = [free_port() for _ in range(config.replicas)]
             overrides = {"database_url": url} if url else {"database_path": tmp / "bench.db"}
             settings = world_settings(tmp, telegram, f"{slack_base}/api/", slack.config, **overrides)
-            balancer = Balancer(ports)
-            app = web.Application()
-            app.router.add_post("/{tail:.*}", balancer.handle)
-            front = web.AppRunner(app, access_log=None)
-            await front.setup()
-            front_port = _free_port()
-            await web.TCPSite(front, "127.0.0.1", front_port).start()
-            slack.config.request_url = f"http://127.0.0.1:{front_port}/slack/events"
-            store = await open_store(settings)
-            try:
-                async with store.transaction() as tx:
-                    now = utcnow()
-                    demo = await seed_demo(tx, today=now.astimezone(settings.zone).date(), now=now,
-                                           rules=tier_rules(settings), invite_ttl=timedelta(hours=72))  # fmt: skip
-            finally:
-                await store.close()
+            balancer = Balancer(ports, pooled=True)
+            slack.config.request_url = f"{await balancer.serve()}/slack/events"
+            demo = await seed_demo_now(settings)
             for i, port in enumerate(ports):
                 extra = {"DATABASE_URL": url} if url else {}
-                env = _env(settings, port, REPLICA_NAME=f"replica{i}", **extra)
-                procs.append(Process(env, tmp / f"bot{i}.log"))
+                env = bot_env(
+                    settings, port, DELIVERY_PACING="false", LOG_LEVEL="WARNING", REPLICA_NAME=f"replica{i}", **extra
+                )
+                procs.append(BotProcess(env, tmp / f"bot{i}.log", tmp))
             try:
-                await asyncio.gather(*(p.start() for p in procs))
+                await asyncio.gather(*(p.start(attempts=START_ATTEMPTS) for p in procs))
                 yield World(telegram, slack, settings, demo, balancer)
             finally:
                 for p in procs:  # before the schema is dropped
@@ -267,8 +149,6 @@ async def _world(tmp: Path, config: Config) -> AsyncIterator[World]:
     finally:
         for p in procs:
             await p.stop()
-        if front is not None:
-            await front.cleanup()
         if balancer is not None:
             await balancer.close()
         await slack.close()

@@ -18,27 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 
-from bot.clock import utcnow
-from bot.wiring import open_store, tier_rules
-from sandbox.demo import SLACK_PEOPLE, seed_demo
+from sandbox.demo import SLACK_PEOPLE
+from sandbox.processes import Balancer, BotProcess, bot_env, free_port, seed_demo_now
 from sandbox.slack.server import start as start_slack
 from sandbox.slack.standin import SlackStandIn, StandInConfig
 from sandbox.telegram.standin import StandIn
 from sandbox.testing import world_settings
 from tests.faults.figures import count, unexpected_violations
 from tests.faults.people import Client, Consultant, intake, poll, ticket_number
-from tests.faults.process import BotProcess, Outside, bot_env, free_port
+from tests.faults.process import Outside
 from tests.faults.scenario import cast, seeding
 from tests.pg import fresh_schema
 
@@ -48,35 +43,6 @@ ROUNDS = 2  # tickets per client
 BURST = 4  # messages a client writes at once to an open ticket
 PATIENCE = 90.0
 POLLS = "polls Telegram"
-
-
-@dataclass
-class Balancer:
-    """Round-robin HTTP in front of the replicas, as a load balancer would be: a replica that refuses the
-    connection or drops it is skipped and the request goes to the next (Slack repeats the same event id, and the
-    bot's inbox recognises a repetition)."""
-
-    ports: list[int]
-    served: dict[int, int] = field(default_factory=dict)
-    _turn: itertools.count[int] = field(default_factory=itertools.count)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        first = next(self._turn)
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            for step in range(len(self.ports)):
-                port = self.ports[(first + step) % len(self.ports)]
-                try:
-                    async with http.post(f"http://127.0.0.1:{port}{request.path}", data=body, headers=headers) as r:
-                        answer = await r.read()
-                        kept = {k: v for k, v in r.headers.items() if k.lower().startswith(("x-slack", "content-type"))}
-                        self.served[port] = self.served.get(port, 0) + 1
-                        return web.Response(status=r.status, body=answer, headers=kept)
-                except (aiohttp.ClientConnectionError, TimeoutError):
-                    continue
-        return web.Response(status=502, text="no replica answered")
 
 
 @dataclass
@@ -107,7 +73,7 @@ async def replicas(tmp: Path) -> AsyncIterator[Replicas]:
     await telegram.start()
     slack = SlackStandIn(StandInConfig(retry_delays=(0.5, 2.0, 5.0)))
     bots: list[BotProcess] = []
-    site: web.AppRunner | None = None
+    balancer: Balancer | None = None
     try:
         async with fresh_schema("replicas") as url:
             slack_base = await start_slack(slack)
@@ -116,22 +82,8 @@ async def replicas(tmp: Path) -> AsyncIterator[Replicas]:
             ports = [free_port() for _ in range(REPLICAS)]
             settings = world_settings(tmp, telegram, f"{slack_base}/api/", slack.config, database_url=url)
             balancer = Balancer(ports)
-            app = web.Application()
-            app.router.add_post("/{tail:.*}", balancer.handle)
-            site = web.AppRunner(app, access_log=None)
-            await site.setup()
-            front = free_port()
-            await web.TCPSite(site, "127.0.0.1", front).start()
-            slack.config.request_url = f"http://127.0.0.1:{front}/slack/events"
-            store = await open_store(settings)
-            try:
-                async with store.transaction() as tx:
-                    now = utcnow()
-                    demo = await seed_demo(tx, today=now.astimezone(settings.zone).date(), now=now,
-                                           rules=tier_rules(settings), invite_ttl=timedelta(hours=72))  # fmt: skip
-                    await seeding(CLIENTS)(tx, demo)
-            finally:
-                await store.close()
+            slack.config.request_url = f"{await balancer.serve()}/slack/events"
+            demo = await seed_demo_now(settings, seeding(CLIENTS))
             for i, port in enumerate(ports):
                 env = bot_env(
                     settings,
@@ -153,8 +105,8 @@ async def replicas(tmp: Path) -> AsyncIterator[Replicas]:
     finally:
         for bot in bots:
             await bot.stop()
-        if site is not None:
-            await site.cleanup()
+        if balancer is not None:
+            await balancer.close()
         await slack.close()
         await telegram.stop()
 
