@@ -23,6 +23,7 @@ from telegram.error import NetworkError as TelegramNetworkError
 import handlers.email
 import handlers.slack
 import handlers.telegram
+from bot.cli.text import say
 from bot.clock import Clock, utcnow
 from bot.delivery import Dispatcher, Scheduler, process_name
 from bot.health import problems
@@ -344,30 +345,26 @@ def _unpaced(key: str) -> Limit | None:
 
 
 def startup_problem(exc: BaseException, settings: Settings) -> str:
-    """One line telling the operator what stopped the bot from starting and what to check."""
+    """One line telling the operator what stopped the bot from starting and what to check, in the command's
+    language (cli.start.*)."""
     if isinstance(exc, KeysUnavailable):
-        return str(exc)
+        return say(f"keys.{exc.key}", **exc.params)
     if isinstance(exc, InvalidToken):
-        return "Telegram refused TELEGRAM_BOT_TOKEN (Unauthorized): check the token with @BotFather"
+        return say("start.refused_token")
     if isinstance(exc, TelegramNetworkError):
-        where = settings.telegram_api_base_url or "https://api.telegram.org"
-        return f"cannot reach the Telegram Bot API at {where} ({exc}); check the network or TELEGRAM_API_BASE_URL"
+        return say("start.no_telegram", where=settings.telegram_api_base_url or "https://api.telegram.org", why=exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
-        return f"HTTP_PORT {settings.http_port} on {settings.http_host} is taken; choose another HTTP_PORT"
+        return say("start.port_taken", port=settings.http_port, host=settings.http_host)
     if isinstance(exc, OSError):
-        return f"cannot start: {exc}"
-    return f"cannot start: {type(exc).__name__}: {exc}"
+        return say("start.failed", why=exc)
+    return say("start.failed", why=f"{type(exc).__name__}: {exc}")
 
 
 async def _serve(settings: Settings) -> int:
     missing = settings.missing_tokens()
     if missing:
         # Never the sandbox as a fallback: it would seed demo rows and serve control APIs in production.
-        print(
-            f"supportbot run: set {', '.join(missing)} (see .env.example); to try the bot without tokens,"
-            " run `supportbot sandbox`",
-            file=sys.stderr,
-        )
+        print(f"supportbot run: {say('start.missing', names=', '.join(missing))}", file=sys.stderr)
         return 1
     # The handlers come first: a SIGTERM during start-up still stops the bot cleanly, and "running" is
     # printed only when a signal can no longer kill it without its cleanup.
@@ -385,7 +382,7 @@ async def _serve(settings: Settings) -> int:
         return 1
     try:
         if not stop.is_set():
-            print(f"supportbot: running; HTTP on {bot.http_url}", file=sys.stderr, flush=True)
+            print(f"supportbot: {say('start.running', url=bot.http_url)}", file=sys.stderr, flush=True)
             await stop.wait()
     finally:
         await bot.stop()

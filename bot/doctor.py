@@ -1,5 +1,6 @@
 """`supportbot doctor`: one line per thing a live bot needs (tokens, webhook, Slack app, channel, database, keys,
-agents), and a non-zero exit status when any of them fails.
+agents), and a non-zero exit status when any of them fails. Every line is a sentence of the catalogues
+(`cli.doctor.*`): Spanish, or English with LANG=en; the status column (ok, warn, FAIL) is the same in both.
 
 Each check is an async function taking the `Checkup` and returning its lines; `CHECKS` lists them in the order
 they run (the Slack checks after auth.test, whose answer they share). To add one (a mailbox, say), write the
@@ -21,6 +22,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.cli.text import has, say
 from bot.keys import KeysUnavailable, configured_keys, stored_tokens
 from bot.settings import Settings
 from bot.wiring import open_store
@@ -66,6 +68,11 @@ def warn(item: str, detail: str) -> Line:
 
 def fail(item: str, detail: str) -> Line:
     return Line(Status.FAIL, item, detail)
+
+
+def item(key: str, /, **params: object) -> str:
+    """An item's name (cli.doctor.item.<key>) in the command's language."""
+    return say(f"doctor.item.{key}", **params)
 
 
 class Checkup:
@@ -123,7 +130,7 @@ async def _answer(call: Awaitable[AsyncSlackResponse]) -> tuple[AsyncSlackRespon
     except SlackApiError as exc:
         return None, str(exc.response.get("error") or exc)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return None, f"cannot reach the Slack Web API ({type(exc).__name__}: {exc})"
+        return None, say("doctor.slack.unreachable", error=f"{type(exc).__name__}: {exc}")
 
 
 # --- settings ------------------------------------------------------------------------------------------------
@@ -133,18 +140,19 @@ async def credentials(c: Checkup) -> list[Line]:
     lines = []
     for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN"):
         if not getattr(s, name.lower()):
-            lines.append(fail("settings", f"{name} is not set"))
+            lines.append(fail(item("settings"), say("doctor.settings.unset", name=name)))
+    mode = item("slack_mode")
     if s.slack_app_token:
         if s.slack_app_token.startswith("xapp-"):
-            lines.append(ok("slack mode", "Socket Mode: SLACK_APP_TOKEN is set (no public URL needed)"))
+            lines.append(ok(mode, say("doctor.settings.socket_mode")))
         else:
-            lines.append(fail("slack mode", "SLACK_APP_TOKEN is not an app-level token (they start with xapp-)"))
+            lines.append(fail(mode, say("doctor.settings.not_app_token")))
     elif s.slack_signing_secret:
-        lines.append(ok("slack mode", "HTTP mode: SLACK_SIGNING_SECRET is set; Slack must reach /slack/events"))
+        lines.append(ok(mode, say("doctor.settings.http_mode")))
     else:
-        lines.append(fail("slack mode", "set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)"))
+        lines.append(fail(mode, say("doctor.settings.no_slack_mode")))
     if s.telegram_webhook_url and not s.telegram_webhook_secret:
-        lines.append(fail("telegram mode", "webhook mode needs TELEGRAM_WEBHOOK_SECRET"))
+        lines.append(fail(item("telegram_mode"), say("doctor.settings.webhook_secret")))
     return lines
 
 
@@ -153,7 +161,7 @@ async def telegram(c: Checkup) -> list[Line]:
     """getMe with the token; in webhook mode getWebhookInfo: the URL, the updates waiting and the last error."""
     s = c.settings
     if not s.telegram_bot_token:
-        return [fail("telegram getMe", "skipped: TELEGRAM_BOT_TOKEN is not set")]
+        return [fail(item("telegram_getme"), say("doctor.skipped.unset", name="TELEGRAM_BOT_TOKEN"))]
     kwargs: dict[str, Any] = {}
     if s.telegram_api_base_url:
         kwargs = {"base_url": s.telegram_api_base_url, "base_file_url": s.telegram_file_url}
@@ -161,10 +169,10 @@ async def telegram(c: Checkup) -> list[Line]:
     try:
         return await _telegram_lines(s, bot)
     except InvalidToken:
-        return [fail("telegram getMe", "Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather")]
+        return [fail(item("telegram_getme"), say("doctor.telegram.refused"))]
     except TelegramError as exc:
         where = s.telegram_api_base_url or "https://api.telegram.org"
-        return [fail("telegram getMe", f"cannot reach the Telegram Bot API at {where}: {exc}")]
+        return [fail(item("telegram_getme"), say("doctor.telegram.unreachable", where=where, error=str(exc)))]
     finally:
         await bot.shutdown()
 
@@ -172,28 +180,27 @@ async def telegram(c: Checkup) -> list[Line]:
 async def _telegram_lines(s: Settings, bot: Bot) -> list[Line]:
     await bot.initialize()  # getMe
     me = bot.bot
-    lines = [ok("telegram getMe", f"@{me.username} (id {me.id})")]
+    lines = [ok(item("telegram_getme"), say("doctor.telegram.me", username=me.username, id=me.id))]
     if me.can_join_groups:
-        lines.append(warn("telegram groups", "the bot can be added to groups; it answers private chats only "
-                          "(@BotFather: /setjoingroups, Disable)"))  # fmt: skip
+        lines.append(warn(item("telegram_groups"), say("doctor.telegram.groups")))
     if not s.telegram_webhook_url:
-        lines.append(ok("telegram mode", "long polling (TELEGRAM_WEBHOOK_URL is empty)"))
+        lines.append(ok(item("telegram_mode"), say("doctor.telegram.polling")))
         return lines
     info = await bot.get_webhook_info()
-    pending_count = f"{info.pending_update_count} update(s) pending"
+    hook = item("telegram_webhook")
+    pending_count = say("doctor.telegram.pending", count=info.pending_update_count)
     if not info.url:
-        lines.append(warn("telegram webhook", f"not registered yet; `supportbot run` registers "
-                          f"{s.telegram_webhook_url} when it starts ({pending_count})"))  # fmt: skip
+        lines.append(warn(hook, say("doctor.telegram.not_registered", url=s.telegram_webhook_url,
+                                    pending=pending_count)))  # fmt: skip
     elif info.url != s.telegram_webhook_url:
-        lines.append(fail("telegram webhook", f"registered at {info.url}, but TELEGRAM_WEBHOOK_URL is "
-                          f"{s.telegram_webhook_url}: another process uses this token?"))  # fmt: skip
+        lines.append(fail(hook, say("doctor.telegram.elsewhere", registered=info.url, url=s.telegram_webhook_url)))
     else:
-        lines.append(ok("telegram webhook", f"{info.url}, {pending_count}"))
+        lines.append(ok(hook, say("doctor.telegram.registered", url=info.url, pending=pending_count)))
     if info.last_error_message:
         when = info.last_error_date.isoformat() if info.last_error_date else "?"
-        said = f"Telegram's last delivery error ({when}): {info.last_error_message}"
+        said = say("doctor.telegram.last_error", when=when, error=info.last_error_message)
         # Updates waiting behind an error: Telegram cannot deliver now. Nothing waiting: an old error.
-        lines.append((fail if info.pending_update_count else warn)("telegram webhook errors", said))
+        lines.append((fail if info.pending_update_count else warn)(item("telegram_webhook_errors"), said))
     return lines
 
 
@@ -202,32 +209,35 @@ async def slack_auth(c: Checkup) -> list[Line]:
     """auth.test: the bot token works; its answer names the bot and carries the granted scopes."""
     client = c.slack()
     if client is None:
-        return [fail("slack auth.test", "skipped: SLACK_BOT_TOKEN is not set")]
+        return [fail(item("slack_auth"), say("doctor.skipped.unset", name="SLACK_BOT_TOKEN"))]
     response, error = await _answer(client.auth_test())
     if response is None:
-        hint = "; check SLACK_BOT_TOKEN (xoxb-...)" if error in ("invalid_auth", "not_authed") else ""
-        return [fail("slack auth.test", f"{error}{hint}")]
+        if error in ("invalid_auth", "not_authed"):
+            error = say("doctor.slack.check_token", error=error)
+        return [fail(item("slack_auth"), error)]
     c.slack_auth = response.data if isinstance(response.data, dict) else {}
     headers = {str(k).lower(): str(v) for k, v in (response.headers or {}).items()}
     c.slack_scopes = headers.get("x-oauth-scopes")
     a = c.slack_auth
-    return [ok("slack auth.test", f"bot @{a.get('user')} ({a.get('user_id')}) in {a.get('team')} ({a.get('team_id')})")]
+    said = say("doctor.slack.auth", user=a.get("user"), user_id=a.get("user_id"), team=a.get("team"),
+               team_id=a.get("team_id"))  # fmt: skip
+    return [ok(item("slack_auth"), said)]
 
 
 async def slack_scopes(c: Checkup) -> list[Line]:
     """The scopes granted to the bot token (auth.test's x-oauth-scopes header) against the manifest's."""
+    name = item("slack_scopes")
     if c.slack_auth is None:
-        return [fail("slack scopes", "skipped: auth.test failed")]
+        return [fail(name, say("doctor.skipped.auth_failed"))]
     if c.slack_scopes is None:
-        return [fail("slack scopes", "Slack's answer named no scopes (header x-oauth-scopes missing)")]
+        return [fail(name, say("doctor.slack.no_scopes"))]
     granted = [scope.strip() for scope in c.slack_scopes.split(",") if scope.strip()]
     missing = missing_scopes(granted)
     if missing:
-        return [fail("slack scopes", f"missing {', '.join(missing)}: add them as in deploy/slack-manifest.yml, "
-                     "then reinstall the app to the workspace")]  # fmt: skip
+        return [fail(name, say("doctor.slack.missing_scopes", scopes=", ".join(missing)))]
     extra = sorted(set(granted) - set(BOT_SCOPES))
-    more = f" (also granted, not needed: {', '.join(extra)})" if extra else ""
-    return [ok("slack scopes", f"all {len(BOT_SCOPES)} the bot needs are granted{more}")]
+    more = say("doctor.slack.extra_scopes", scopes=", ".join(extra)) if extra else ""
+    return [ok(name, say("doctor.slack.scopes_ok", count=len(BOT_SCOPES), extra=more))]
 
 
 async def slack_channels(c: Checkup) -> list[Line]:
@@ -235,31 +245,30 @@ async def slack_channels(c: Checkup) -> list[Line]:
     s = c.settings
     client = c.slack()
     if not s.slack_support_channel:
-        return [fail("slack channel", "SLACK_SUPPORT_CHANNEL is not set (a channel id such as C0123456789)")]
+        return [fail(item("slack_channels"), say("doctor.slack.no_channel"))]
     if client is None or c.slack_auth is None:
-        return [fail("slack channel", "skipped: auth.test failed")]
+        return [fail(item("slack_channels"), say("doctor.skipped.auth_failed"))]
     wanted = {s.slack_support_channel: "SLACK_SUPPORT_CHANNEL"}
     for route, channel in s.slack_card_channels.items():
         wanted.setdefault(channel, f"SLACK_CARD_CHANNELS {route}")
     bot_name = f"@{c.slack_auth.get('user')}"
     lines = []
     for channel, setting in wanted.items():
-        item = f"slack channel {channel}"
+        where = item("slack_channel", channel=channel)
         response, error = await _answer(client.conversations_info(channel=channel))
         if response is None:
             if error == "channel_not_found":
-                error = (f"not found ({setting}); a private channel is found only once the bot is in it: "
-                         f"/invite {bot_name}")  # fmt: skip
-            lines.append(fail(item, str(error)))
+                error = say("doctor.slack.channel_not_found", setting=setting, bot=bot_name)
+            lines.append(fail(where, str(error)))
             continue
         info = response.get("channel") or {}
         name = f"#{info.get('name', channel)}"
         if info.get("is_archived"):
-            lines.append(fail(item, f"{name} is archived"))
+            lines.append(fail(where, say("doctor.slack.archived", name=name)))
         elif not info.get("is_member"):
-            lines.append(fail(item, f"{name} found, but the bot is not a member: /invite {bot_name} in {name}"))
+            lines.append(fail(where, say("doctor.slack.not_member", name=name, bot=bot_name)))
         else:
-            lines.append(ok(item, f"{name} found, the bot is a member"))
+            lines.append(ok(where, say("doctor.slack.member", name=name)))
     return lines
 
 
@@ -286,11 +295,11 @@ async def _pg_versions(c: Checkup) -> set[int] | str:
 async def _database_missing(c: Checkup) -> str | None:
     """Why the checks that read the database are skipped (no file, PostgreSQL unreachable or empty), else None."""
     if not c.settings.database_url:
-        return "no database" if _no_database(c.settings) else None
+        return say("doctor.skipped.no_database") if _no_database(c.settings) else None
     versions = await _pg_versions(c)
     if isinstance(versions, str):
-        return "the database is not reachable"
-    return None if versions else "the database has no tables yet"
+        return say("doctor.skipped.unreachable")
+    return None if versions else say("doctor.skipped.no_tables")
 
 
 async def database(c: Checkup) -> list[Line]:
@@ -299,19 +308,19 @@ async def database(c: Checkup) -> list[Line]:
         return await _postgres(c)
     path = c.settings.database_path
     if _no_database(c.settings):
-        return [fail("database", f"no database at {path}: run `supportbot db migrate` (DATABASE_PATH)")]
+        return [fail(item("database"), say("doctor.database.none", path=path))]
     known = max((m.version for m in load_migrations()), default=0)
     version = current_version(path)
     if version > known:
-        return [fail("database", f"{path} is at schema version {version}, newer than this code ({known})")]
+        return [fail(item("database"), say("doctor.database.newer", where=path, version=version, known=known))]
     store = await c.store()
     async with store.transaction() as tx:
         await tx.list_agents()
     waiting = [m.version for m in pending(path)]
     if waiting:
         shown = ", ".join(f"{v:04d}" for v in waiting)
-        return [fail("database", f"{path}: migrations {shown} not applied; run `supportbot db migrate`")]
-    return [ok("database", f"{path} answers, schema at version {version} (up to date)")]
+        return [fail(item("database"), say("doctor.database.pending", where=path, versions=shown))]
+    return [ok(item("database"), say("doctor.database.ok", where=path, version=version))]
 
 
 async def _postgres(c: Checkup) -> list[Line]:
@@ -319,40 +328,39 @@ async def _postgres(c: Checkup) -> list[Line]:
     where = c.settings.database_shown
     versions = await _pg_versions(c)
     if isinstance(versions, str):
-        return [fail("database", f"{versions} (DATABASE_URL)")]
+        return [fail(item("database"), say("doctor.database.unreachable", error=versions))]
     if not versions:
-        return [fail("database", f"{where} answers but holds no tables: run `supportbot db migrate`")]
+        return [fail(item("database"), say("doctor.database.empty", where=where))]
     known = max((m.version for m in load_migrations()), default=0)
     version = max(versions)
     if version > known:
-        return [fail("database", f"{where} is at schema version {version}, newer than this code ({known})")]
+        return [fail(item("database"), say("doctor.database.newer", where=where, version=version, known=known))]
     waiting = [m.version for m in load_migrations() if m.version not in versions]
     if waiting:
         shown = ", ".join(f"{v:04d}" for v in waiting)
-        return [fail("database", f"{where}: migrations {shown} not applied; run `supportbot db migrate`")]
+        return [fail(item("database"), say("doctor.database.pending", where=where, versions=shown))]
     async with (await c.store()).transaction() as tx:
         await tx.list_agents()
-    return [ok("database", f"{where} answers, schema at version {version} (up to date)")]
+    return [ok(item("database"), say("doctor.database.ok", where=where, version=version))]
 
 
 async def secrets(c: Checkup) -> list[Line]:
     """Every encrypted value the database holds opens with the keys in force (SECRETS_KEYS or the key file)."""
     s = c.settings
+    name = item("secrets")
     try:
         keys = configured_keys(s)
     except KeysUnavailable as exc:
-        return [fail("secret keys", str(exc))]
+        return [fail(name, say(f"keys.{exc.key}", **exc.params))]
     missing = await _database_missing(c)
     if missing:
-        return [fail("secret keys", f"skipped: {missing}")]
+        return [fail(name, say("doctor.skipped.because", why=missing))]
     sealed = await stored_tokens(await c.store())
     source = "SECRETS_KEYS" if s.secrets_keys else str(s.secrets_key_file)
     if not keys:
         if sealed:
-            return [fail("secret keys", f"no keys in {source}, but {len(sealed)} encrypted secret(s) are stored: "
-                         "restore the key file from the backup")]  # fmt: skip
-        return [warn("secret keys", f"no keys yet in {source}; make them before the first start with "
-                     "`supportbot keys generate` (replicas must share them)")]  # fmt: skip
+            return [fail(name, say("doctor.secrets.lost", source=source, count=len(sealed)))]
+        return [warn(name, say("doctor.secrets.none_yet", source=source))]
     box = SecretBox(keys)
     unreadable = []
     for where, token in sealed:
@@ -362,39 +370,41 @@ async def secrets(c: Checkup) -> list[Line]:
             unreadable.append(where)
     if unreadable:
         shown = ", ".join(unreadable[:3]) + (", ..." if len(unreadable) > 3 else "")
-        return [fail("secret keys", f"{len(unreadable)} of {len(sealed)} stored secrets do not open with the "
-                     f"{len(keys)} key(s) in {source} ({shown}): restore the key that sealed them")]  # fmt: skip
+        said = say("doctor.secrets.unreadable", count=len(unreadable), total=len(sealed), keys=len(keys),
+                   source=source, which=shown)  # fmt: skip
+        return [fail(name, said)]
     if not sealed:
-        return [ok("secret keys", f"{len(keys)} key(s) in {source}; no encrypted secret stored yet")]
-    return [ok("secret keys", f"all {len(sealed)} stored secret(s) open with the {len(keys)} key(s) in {source}")]
+        return [ok(name, say("doctor.secrets.nothing_stored", keys=len(keys), source=source))]
+    return [ok(name, say("doctor.secrets.all_open", total=len(sealed), keys=len(keys), source=source))]
 
 
 async def agents(c: Checkup) -> list[Line]:
     """Every active agent's and manager's Slack id is a person in the workspace (users.info)."""
+    name = item("agents")
     missing = await _database_missing(c)
     if missing:
-        return [fail("agents", f"skipped: {missing}")]
+        return [fail(name, say("doctor.skipped.because", why=missing))]
     async with (await c.store()).transaction() as tx:
         people = await tx.list_agents(active_only=True)
     if not people:
-        return [warn("agents", "none registered yet: `supportbot agents add --name ... --slack-id U... --role ...`")]
+        return [warn(name, say("doctor.agents.none"))]
     client = c.slack()
     if client is None or c.slack_auth is None:
-        return [fail("agents", "skipped: auth.test failed")]
+        return [fail(name, say("doctor.skipped.auth_failed"))]
     lines = []
     for agent in people:
-        item = f"agent {agent.name}"
+        who = item("agent", name=agent.name)
         response, error = await _answer(client.users_info(user=agent.slack_user_id))
         user = (response.get("user") or {}) if response is not None else {}
         if response is None:
-            lines.append(fail(item, f"Slack id {agent.slack_user_id}: {error}"))
+            lines.append(fail(who, say("doctor.agents.lookup_failed", id=agent.slack_user_id, error=error)))
         elif user.get("deleted"):
-            lines.append(fail(item, f"{agent.slack_user_id} is deactivated in Slack"))
+            lines.append(fail(who, say("doctor.agents.deactivated", id=agent.slack_user_id)))
         elif user.get("is_bot"):
-            lines.append(fail(item, f"{agent.slack_user_id} is a bot, not a person"))
+            lines.append(fail(who, say("doctor.agents.bot", id=agent.slack_user_id)))
     if not lines:
         names = ", ".join(a.name for a in people)
-        lines.append(ok("agents", f"all {len(people)} found in Slack ({names})"))
+        lines.append(ok(name, say("doctor.agents.all_found", count=len(people), names=names)))
     return lines
 
 
@@ -411,6 +421,16 @@ CHECKS: list[Check] = [
 ]
 
 
+_CHECK_ITEMS = {"credentials": "settings"}  # check function -> cli.doctor.item.* where the names differ
+
+
+def _check_name(check: Check) -> str:
+    """What a check is called when it raises: its item's name (cli.doctor.item.*), or its function's name."""
+    name = getattr(check, "__name__", type(check).__name__)
+    key = f"doctor.item.{_CHECK_ITEMS.get(name, name)}"
+    return say(key) if has(key) else name
+
+
 async def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> int:
     """Run every check, writing one line per item with `out`. Returns: 1 when anything failed, else 0."""
     c = Checkup(settings)
@@ -421,7 +441,8 @@ async def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> 
                 found = await check(c)
             except Exception as exc:
                 log.debug("check %s raised", check.__name__, exc_info=exc)
-                found = [fail(check.__name__, f"the check itself failed: {type(exc).__name__}: {exc}")]
+                error = f"{type(exc).__name__}: {exc}"
+                found = [fail(_check_name(check), say("doctor.check_failed", error=error))]
             for line in found:
                 out(line.render())
             lines += found
@@ -429,6 +450,6 @@ async def run_doctor(settings: Settings, out: Callable[[str], None] = print) -> 
         await c.close()
     failed = sum(line.status is Status.FAIL for line in lines)
     warned = sum(line.status is Status.WARN for line in lines)
-    verdict = "ready" if not failed else "NOT ready"
-    out(f"doctor: {verdict}: {len(lines) - failed - warned} ok, {warned} warning(s), {failed} failure(s)")
+    verdict = "doctor.not_ready" if failed else "doctor.ready"
+    out(say(verdict, ok=len(lines) - failed - warned, warned=warned, failed=failed))
     return 1 if failed else 0

@@ -16,7 +16,13 @@ from storage.records import InboxStatus
 
 
 class KeysUnavailable(Exception):
-    """The secret keys are missing or unreadable; the message says what to do."""
+    """The secret keys are missing or unreadable; the message says what to do. `key` and `params` name the
+    sentence in the catalogues (cli.keys.*) for the command; str() is the English line the logs carry."""
+
+    def __init__(self, key: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 def read_key_file(path: Path) -> list[str]:
@@ -29,11 +35,15 @@ def read_key_file(path: Path) -> list[str]:
     except FileNotFoundError:
         return []
     except OSError as exc:
-        raise KeysUnavailable(f"cannot read the key file {path}: {exc.strerror}") from None
-    if mode & 0o077:
         raise KeysUnavailable(
-            f"the key file {path} can be read by others (mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
-        )
+            "unreadable_file", f"cannot read the key file {path}: {exc.strerror}", path=path, why=exc.strerror
+        ) from None
+    if mode & 0o077:
+        shown = f"{stat.S_IMODE(mode):04o}"
+        raise KeysUnavailable(
+            "open_file", f"the key file {path} can be read by others (mode {shown}); run `chmod 600 {path}`",
+            path=path, mode=shown,
+        )  # fmt: skip
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
@@ -58,9 +68,9 @@ def configured_keys(settings: Settings) -> list[str]:
         except ValueError:
             source = "SECRETS_KEYS" if settings.secrets_keys else str(settings.secrets_key_file)
             raise KeysUnavailable(
-                f"key #{i + 1} in {source} is not a Fernet key (32 url-safe base64-encoded bytes); "
-                "make one with `supportbot keys generate`"
-            ) from None
+                "not_a_key", f"key #{i + 1} in {source} is not a Fernet key (32 url-safe base64-encoded bytes); "
+                "make one with `supportbot keys generate`", number=i + 1, source=source,
+            ) from None  # fmt: skip
     return keys
 
 

@@ -48,9 +48,10 @@ async def open_store(settings: Settings, *, create_keys: bool = True, migrate: b
         sealed = await stored_tokens(store)
         if sealed:
             raise KeysUnavailable(
-                f"the key file {settings.secrets_key_file} is missing, but the database holds {len(sealed)} encrypted"
-                " secret(s): restore the key file from your backup (or set SECRETS_KEYS); a new key cannot open them"
-            )
+                "lost_file", f"the key file {settings.secrets_key_file} is missing, but the database holds"
+                f" {len(sealed)} encrypted secret(s): restore the key file from your backup (or set SECRETS_KEYS);"
+                " a new key cannot open them", path=settings.secrets_key_file, count=len(sealed),
+            )  # fmt: skip
         write_key_file(settings.secrets_key_file, [candidate])
     except BaseException:
         await store.close()

@@ -21,11 +21,22 @@ from typing import Any, Protocol
 import asyncpg
 
 from storage import migrate as sqlite_migrations
-from storage.base import InvalidValue, StoreError
+from storage.base import StoreError
 from storage.pg import PgLocation, connect, is_postgres_url
 from storage.pg_schema import migrate_pg, reset_identities
 
-__all__ = ["TableCheck", "copy_database"]
+__all__ = ["CopyRefused", "TableCheck", "copy_database"]
+
+
+class CopyRefused(StoreError):
+    """The copy cannot start (nothing was written): `key` and `params` name the sentence for the command
+    (cli.copy.*); str() is the English line."""
+
+    def __init__(self, key: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
 
 Row = tuple[Any, ...]
 
@@ -89,7 +100,7 @@ class _Sqlite:
     @classmethod
     async def open(cls, path: Path, *, must_exist: bool) -> _Sqlite:
         if must_exist and not await asyncio.to_thread(path.exists):
-            raise StoreError(f"there is no database at {path}")
+            raise CopyRefused("no_database", f"there is no database at {path}", path=path)
         await asyncio.to_thread(sqlite_migrations.migrate, path)
         return cls(path)
 
@@ -258,9 +269,10 @@ def _in_key_order(tables: dict[str, _Table]) -> list[_Table]:
 
 async def copy_database(source: str | Path, target: str | Path) -> list[TableCheck]:
     """Copy every row of source (migrated first) into the empty target (migrated first), then compare both.
-    Returns: one check per table, by name. Raises StoreError (nothing is left half-copied), InvalidValue."""
+    Returns: one check per table, by name. Raises CopyRefused before writing anything, StoreError (nothing is
+    left half-copied)."""
     if str(source).strip() == str(target).strip():
-        raise InvalidValue("--from and --to are the same database")
+        raise CopyRefused("same", "--from and --to are the same database")
     src = await _open(source, source=True)
     try:
         dst = await _open(target, source=False)
@@ -274,18 +286,24 @@ async def copy_database(source: str | Path, target: str | Path) -> list[TableChe
 
 async def _copy(src: _Side, dst: _Side) -> list[TableCheck]:
     if await src.versions() != await dst.versions():
-        raise StoreError(f"{src.shown} and {dst.shown} are at different schema versions; upgrade the older one")
+        raise CopyRefused(
+            "versions", f"{src.shown} and {dst.shown} are at different schema versions; upgrade the older one",
+            source=src.shown, target=dst.shown,
+        )  # fmt: skip
     tables, theirs = await src.tables(), await dst.tables()
     if sorted(tables) != sorted(theirs) or any(tables[n].columns != theirs[n].columns for n in tables):
         differ = sorted(n for n in set(tables) | set(theirs) if n not in tables or n not in theirs
                         or set(tables[n].columns) != set(theirs[n].columns))  # fmt: skip
         if differ:
-            raise StoreError(f"the two schemas differ in {', '.join(differ)}")
+            raise CopyRefused("schemas", f"the two schemas differ in {', '.join(differ)}", tables=", ".join(differ))
     held = {name: len(await dst.rows(theirs[name])) for name in sorted(theirs)}
     busy = {name: n for name, n in held.items() if n}
     if busy:
         shown = ", ".join(f"{n} in {name}" for name, n in busy.items())
-        raise StoreError(f"{dst.shown} already holds rows ({shown}): copy into an empty database")
+        raise CopyRefused(
+            "not_empty", f"{dst.shown} already holds rows ({shown}): copy into an empty database",
+            target=dst.shown, rows=", ".join(f"{name}: {n}" for name, n in busy.items()),
+        )  # fmt: skip
     # Columns go in the target's order of each table; the source is read in that order too.
     ordered = _in_key_order({n: _Table(n, theirs[n].columns, theirs[n].key, theirs[n].parents) for n in theirs})
     rows = await src.snapshot(ordered)

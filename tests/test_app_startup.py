@@ -44,7 +44,7 @@ async def test_unreachable_telegram_is_one_line(tmp_path: Path, capsys: pytest.C
     settings = _settings(tmp_path, telegram_bot_token="123:" + "a" * 35, telegram_api_base_url=base)
     code, err = await _run(settings, capsys)
     assert code == 1
-    assert err.startswith(f"supportbot: cannot reach the Telegram Bot API at {base} (")
+    assert err.startswith(f"supportbot: no se puede llegar a la Bot API de Telegram en {base} (")
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
@@ -56,11 +56,14 @@ async def test_a_refused_token_is_one_line(tmp_path: Path, capsys: pytest.Captur
         code, err = await _run(settings, capsys)
     assert (code, err) == (
         1,
-        "supportbot: Telegram refused TELEGRAM_BOT_TOKEN (Unauthorized): check the token with @BotFather\n",
+        "supportbot: Telegram rechazó TELEGRAM_BOT_TOKEN (Unauthorized): revisa el token con @BotFather\n",
     )
 
 
-async def test_a_taken_port_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_taken_port_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the operator's locale says English
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

@@ -495,7 +495,10 @@ async def test_contacts_list_and_show(capsys: pytest.CaptureFixture[str], _workd
     assert rows[0] == {
         "id": 1,
         "client_id": 1,
+        "client": "Comercializadora del Valle",
         "name": "Laura Pérez",
+        "email": None,
+        "state": "active",
         "phone": "+52 222 123 4567",
         "language": "es",
         "telegram_user_id": 5550001,
@@ -521,7 +524,12 @@ async def test_contacts_edit_names_who_acts_for_the_company(capsys: pytest.Captu
     await _people(capsys, _workdir)
     code, out, _ = await _async_main(capsys, "contacts", "edit", "2", "--acts-for-company", "yes")
     assert (code, out) == (0, "contact 2: Kevin Smith of client 1, acts for the company: yes\n")
-    code, out, _ = await _async_main(capsys, "contacts", "edit", "2", "--name", "Kevin J. Smith", "--phone", "222 1")
+    code, out, err = await _async_main(capsys, "contacts", "edit", "2", "--name", "Kevin J. Smith", "--phone", "222 1")
+    assert (code, out) == (1, "")  # a phone that is no phone is refused on edit as on add, and nothing changes
+    assert err.startswith("supportbot contacts: '222 1' is not a valid phone number") and err.count("\n") == 1
+    code, out, _ = await _async_main(
+        capsys, "contacts", "edit", "2", "--name", "Kevin J. Smith", "--phone", "(222) 765 4321"
+    )
     assert (code, out) == (0, "contact 2: Kevin J. Smith of client 1, acts for the company: yes\n")
     code, out, _ = await _async_main(capsys, "contacts", "edit", "2", "--acts-for-company", "no")
     assert out.endswith("acts for the company: no\n")
@@ -530,7 +538,9 @@ async def test_contacts_edit_names_who_acts_for_the_company(capsys: pytest.Captu
         return await tx.get_contact(2)
 
     contact = await _read(_workdir, check)
-    assert contact.name == "Kevin J. Smith" and contact.phone == "222 1" and contact.acts_for_company is False
+    assert (
+        contact.name == "Kevin J. Smith" and contact.phone == "+52 222 765 4321" and contact.acts_for_company is False
+    )
     # The audit says what changed, never the personal data itself (it outlives an erasure).
     edits = _audit_rows(_workdir, "contact_edited")
     assert [data for _, data in edits] == [

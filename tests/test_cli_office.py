@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from bot.cli import main
-from bot.cli_text import friendly
+from bot.cli.text import friendly
 from bot.settings import Settings
 from bot.validation import FieldError, check_email, check_name, check_phone
 
@@ -220,8 +220,8 @@ def test_report_writes_the_folder_for_a_month_a_range_and_a_client(capsys: pytes
     for argv, fragment in (
         (["report"], "--month"),
         (["report", "--month", "2026-13"], "2026-13"),
-        (["report", "--from", "2026-11-15", "--to", "2026-11-01"], "before it starts"),
-        (["report", "--month", "2026-11", "--client", "9"], "no client with id 9"),
+        (["report", "--from", "2026-11-15", "--to", "2026-11-01"], "antes de empezar"),
+        (["report", "--month", "2026-11", "--client", "9"], "no hay un cliente con el id 9"),
     ):
         code, _, err = run(capsys, *argv)
         assert code == 1 and fragment in err and err.count("\n") == 1, err

@@ -1,4 +1,6 @@
-"""`supportbot doctor` against the Telegram and Slack stand-ins: one line per item, exit 1 on any failure."""
+"""`supportbot doctor` against the Telegram and Slack stand-ins: one line per item, exit 1 on any failure.
+
+The report speaks Spanish unless LANG says English; these tests read its English sentences, and one its Spanish."""
 
 from __future__ import annotations
 
@@ -25,6 +27,18 @@ from tests.e2e.slack.helpers import open_ticket
 from tests.pg import fresh_schema
 
 SECRET = "doctor_Secret-1"
+LANGUAGE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+# The items' English names: none may reach a Spanish report.
+ENGLISH_ITEMS = {"settings", "slack mode", "telegram mode", "telegram getMe", "telegram groups", "telegram webhook",
+                 "slack auth.test", "slack scopes", "slack channel", "database", "secret keys", "agents",
+                 "agent"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in LANGUAGE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
 
 
 async def _doctor(settings: Settings) -> tuple[int, list[str]]:
@@ -63,6 +77,39 @@ async def test_a_ready_installation_passes_every_check(tmp_path: Path) -> None:
     # The stand-in's bot, like BotFather's default, may join groups: worth a warning, not a failure.
     assert "/setjoingroups" in _line(lines, "warn  telegram groups:")
     assert lines[-1] == "doctor: ready: 9 ok, 1 warning(s), 0 failure(s)"
+
+
+async def test_without_lang_the_report_speaks_spanish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LANG")
+    async with running_world(tmp_path) as world:
+        await open_ticket(world)
+        code, lines = await _doctor(world.settings)
+        bad = world.settings.model_copy(update={"slack_bot_token": "xoxb-wrong"})
+        code_bad, refused = await _doctor(bad)
+    version = load_migrations()[-1].version
+    assert code == 0
+    polling = "long polling (TELEGRAM_WEBHOOK_URL está vacía)"
+    assert _line(lines, "ok    modo de Telegram:") == f"ok    modo de Telegram: {polling}"
+    assert _line(lines, "ok    base de datos:") == (
+        f"ok    base de datos: {world.settings.database_path} responde, esquema en la versión {version} (al día)"
+    )
+    assert _line(lines, "ok    llaves de cifrado:") == (
+        "ok    llaves de cifrado: todos los secretos guardados (1) se descifran con las llaves de SECRETS_KEYS (1)"
+    )
+    assert "#soporte existe y el bot es miembro" in _line(lines, "ok    canal de Slack C0SUPPORT:")
+    assert "todos existen en Slack (4: " in _line(lines, "ok    agentes:")
+    assert lines[-1] == "doctor: listo: 9 ok, 1 advertencia(s), 0 falla(s)"
+    assert code_bad == 1
+    assert _line(refused, "FAIL  auth.test de Slack:") == (
+        "FAIL  auth.test de Slack: invalid_auth; revisa SLACK_BOT_TOKEN (xoxb-...)"
+    )
+    assert _line(refused, "FAIL  permisos de Slack:") == "FAIL  permisos de Slack: se omitió: auth.test falló"
+    assert refused[-1].startswith("doctor: NO está listo:")
+    # The status column stays as scripts grep it; no item keeps its English name.
+    report = [*lines[:-1], *refused[:-1]]
+    assert all(line[:6] in ("ok    ", "warn  ", "FAIL  ") for line in report)
+    items = {line[6:].split(": ", 1)[0] for line in report}
+    assert not [i for i in items if any(i == e or i.startswith(f"{e} ") for e in ENGLISH_ITEMS)], items
 
 
 async def test_webhook_mode_reports_the_registered_url_and_pending_updates(tmp_path: Path) -> None:

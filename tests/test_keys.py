@@ -94,7 +94,11 @@ def test_supportbot_run_with_a_lost_key_file_is_one_line_and_exit_1(tmp_path: Pa
     )
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "is missing" in lines[0] and "restore the key file" in lines[0]
+    assert (
+        len(lines) == 1
+        and "falta el archivo de llaves" in lines[0]
+        and "restaura el archivo desde tu respaldo" in lines[0]
+    )
 
 
 async def test_a_key_file_others_can_read_is_refused_as_ssh_does(
@@ -106,7 +110,7 @@ async def test_a_key_file_others_can_read_is_refused_as_ssh_does(
     with pytest.raises(KeysUnavailable, match=r"can be read by others \(mode 0644\); run `chmod 600"):
         await open_store(s)
     code, _, err = await _cli(capsys, "keys", "check")
-    assert code == 1 and "chmod 600" in err and err.count("\n") == 1
+    assert code == 1 and "otros usuarios pueden leer" in err and "chmod 600" in err and err.count("\n") == 1
     s.secrets_key_file.chmod(0o640)  # group-readable is refused too
     with pytest.raises(KeysUnavailable, match="0640"):
         await open_store(s)
@@ -121,7 +125,7 @@ async def test_keys_rotate_beside_a_running_bot_keeps_every_secret_readable(
     running = await open_store(s)  # the bot, running
     try:
         code, out, _ = await _cli(capsys, "keys", "rotate")
-        assert code == 0 and "reads the new key from the file by itself" in out
+        assert code == 0 and "lee la llave nueva del archivo por sí solo" in out
         async with running.transaction() as tx:
             [credential] = await tx.get_credentials(ticket_id)
         assert credential.secret == "k9#Lm2"
@@ -138,7 +142,7 @@ async def test_keys_rotate_with_keys_in_the_environment_says_the_bot_must_restar
     await _store_password(Settings(_env_file=None))  # type: ignore[call-arg]
     monkeypatch.setenv("SECRETS_KEYS", f"{generate_key()},{key}")
     code, out, _ = await _cli(capsys, "keys", "rotate")
-    assert code == 0 and "restart it now" in out
+    assert code == 0 and "reinícialo ahora" in out
 
 
 async def test_keys_check_says_whether_every_stored_secret_can_be_decrypted(
@@ -148,9 +152,9 @@ async def test_keys_check_says_whether_every_stored_secret_can_be_decrypted(
     await _store_password(s)
     await _store_password(s, "otra")
     code, out, _ = await _cli(capsys, "keys", "check")
-    assert (code, out) == (0, "all 2 stored secrets can be decrypted with the 1 key(s) in force\n")
+    assert (code, out) == (0, "los 2 secretos guardados se pueden descifrar con las llaves vigentes (1)\n")
 
     write_key_file(s.secrets_key_file, [generate_key()])  # the right key replaced by a stranger
     code, _, err = await _cli(capsys, "keys", "check")
     assert code == 1 and err.count("\n") == 1
-    assert "2 of 2 stored secrets cannot be decrypted" in err and "credential 1" in err and "k9#Lm2" not in err
+    assert "2 de 2 secretos guardados no se pueden descifrar" in err and "credential 1" in err and "k9#Lm2" not in err

@@ -3,98 +3,74 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from bot.cli import CliError
+from bot.cli.base import CliError, command, open_services, store
+from bot.cli.parser import Noun, positive_int, whole
+from bot.cli.text import emit, say, stamp
 from bot.clock import utcnow
-from bot.i18n import Catalogue
-from bot.keys import KeysUnavailable, configured_keys, secret_box
 from bot.services import mail_entry
-from bot.services.context import Services
 from bot.settings import Settings
-from bot.wiring import build_calendar, open_store, response_targets, tier_rules
-from storage import NotFound, StaleVersion, StoreError
+from bot.validation import check_email
+from storage import NotFound, StaleVersion
 
-__all__ = ["add_parsers", "dispatch"]
+__all__ = ["add_parsers"]
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """The `mail` command and its actions."""
-    mail = sub.add_parser("mail", help="the e-mail channel: mail without a client, contacts' addresses")
-    actions = mail.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = actions.add_parser("list", help='"correo sin cliente": mail no ticket took yet (with --all: attached too)')
-    p.add_argument("--all", action="store_true", help="also the messages already attached or dismissed")
-    p = actions.add_parser("attach", help="attach a message of the list to a company: its sender becomes a contact")
-    p.add_argument("id", type=int, help="the message's number in `supportbot mail list`")
-    p.add_argument("--client", type=int, required=True, help="the company's id (`supportbot clients list`)")
-    p.add_argument("--name", help="the contact's name (default: the name in the message)")
-    p = actions.add_parser("contact", help="set (or clear with '') a contact's e-mail address")
-    p.add_argument("contact_id", type=int, help="the contact's id (`supportbot contacts list`)")
-    p.add_argument("--email", required=True, help="the address; '' clears it")
+    mail = Noun(sub, "mail")
+    mail.verb("list").arg("--all", action="store_true").arg("--json", action="store_true")
+    (mail.verb("attach").arg("id", type=positive_int).arg("--client", type=whole, required=True)
+     .arg("--name", default=None))  # fmt: skip
+    mail.verb("contact").arg("contact_id", type=positive_int, metavar="ID").arg("--email", required=True)
 
 
-async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        if args.action == "list":
-            return await _list(args, settings)
-        if args.action == "attach":
-            return await _attach(args, settings)
-        return await _contact(args, settings)
-    except (StoreError, KeysUnavailable) as exc:
-        raise CliError(str(exc)) from None
-
-
+@command("mail", "list")
 async def _list(args: argparse.Namespace, settings: Settings) -> int:
-    store = await open_store(settings)
-    try:
-        async with store.transaction() as tx:
-            kept = await tx.list_unmatched_mail(open_only=not args.all, limit=1000)
-    finally:
-        await store.close()
-    if not kept:
-        print("(none)")
-    zone = settings.zone
-    for m in kept:
-        when = m.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        state = "" if m.handled_at is None else f"  [attached: ticket #{m.ticket_id}]" if m.ticket_id else "  [closed]"
-        print(f"{m.id:>4}  {when}  {m.address}  {m.name or '-'}  «{m.subject or '-'}»  ({m.reason.value}){state}")
+    async with store(settings) as opened, opened.transaction() as tx:
+        kept = await tx.list_unmatched_mail(open_only=not args.all, limit=1000)
+    rows: list[dict[str, Any]] = [
+        {"id": m.id, "received_at": m.received_at, "address": m.address, "name": m.name, "subject": m.subject,
+         "reason": m.reason.value, "handled_at": m.handled_at, "ticket_id": m.ticket_id,
+         "state": "open" if m.handled_at is None else "attached" if m.ticket_id else "closed"}
+        for m in kept
+    ]  # fmt: skip
+    if not args.json:
+        rows = [{**r, "received_at": stamp(r["received_at"], settings.zone),
+                 "reason": say(f"mail.reason.{r['reason']}"), "subject": f"«{r['subject'] or '-'}»",
+                 "state": say(f"mail.state.{r['state']}", ticket=r["ticket_id"])} for r in rows]  # fmt: skip
+    emit(rows, [("id", "id"), ("received_at", "received"), ("address", "email"), ("name", "name"),
+                ("subject", "subject"), ("reason", "reason"), ("state", "state")], as_json=args.json)  # fmt: skip
     return 0
 
 
+@command("mail", "attach")
 async def _attach(args: argparse.Namespace, settings: Settings) -> int:
-    keys = configured_keys(settings)
-    store = await open_store(settings)
-    try:
-        services = Services(
-            settings=settings, store=store, calendar=build_calendar(settings), tiers=tier_rules(settings),
-            targets=response_targets(settings), catalogue=Catalogue.load(), box=secret_box(settings, keys),
-            clock=utcnow,
-        )  # fmt: skip
+    async with open_services(settings) as services:
         try:
-            async with store.transaction() as tx:
+            async with services.store.transaction() as tx:
                 ticket = await mail_entry.attach_unmatched(
                     tx, services, args.id, args.client, name=args.name, at=utcnow()
                 )
-        except NotFound as exc:
-            raise CliError(f"{exc}: see `supportbot mail list` and `supportbot clients list`") from None
+        except NotFound:
+            raise CliError(say("mail.not_found", id=args.id, client=args.client)) from None
         except StaleVersion:
-            raise CliError(f"message {args.id} was attached already") from None
-    finally:
-        await store.close()
+            raise CliError(say("mail.attached_already", id=args.id)) from None
     if ticket is None:
-        print(f"message {args.id}: the company's contract does not allow a ticket; the sender was told by e-mail")
+        print(say("mail.refused", id=args.id))
     else:
-        print(f"message {args.id}: ticket {ticket.number} opened; the running bot posts its card and answers by e-mail")
+        print(say("mail.opened", id=args.id, number=ticket.number))
     return 0
 
 
+@command("mail", "contact")
 async def _contact(args: argparse.Namespace, settings: Settings) -> int:
-    store = await open_store(settings)
-    try:
-        async with store.transaction() as tx:
-            contact = await tx.set_contact_email(args.contact_id, args.email or None)
-    except NotFound:
-        raise CliError(f"no contact {args.contact_id}: see `supportbot contacts list`") from None
-    finally:
-        await store.close()
-    print(f"contact {contact.id} ({contact.name}): e-mail {contact.email or '(none)'}")
+    address = check_email(args.email) if args.email.strip() else None
+    async with store(settings) as opened:
+        try:
+            async with opened.transaction() as tx:
+                contact = await tx.set_contact_email(args.contact_id, address)
+        except NotFound:
+            raise CliError(say("refused.missing", id=args.contact_id)) from None
+    print(say("mail.contact", id=contact.id, name=contact.name, email=contact.email or say("none")))
     return 0

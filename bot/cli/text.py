@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Catalogue
 
-__all__ = ["cli_language", "emit", "friendly", "say", "stamp"]
+__all__ = ["cli_language", "emit", "friendly", "has", "say", "stamp", "yes_no"]
 
 
 def cli_language() -> str:
@@ -34,6 +34,16 @@ def _catalogue() -> Catalogue:
 def say(key: str, /, **params: object) -> str:
     """The sentence `cli.<key>` in the command's language."""
     return _catalogue().plain(cli_language(), f"cli.{key}", **params)
+
+
+def yes_no(flag: bool) -> str:
+    """ "sí" or "no" (yes or no)."""
+    return say("yes" if flag else "no")
+
+
+def has(key: str, /) -> bool:
+    """Whether the catalogues hold `cli.<key>`."""
+    return _catalogue().has(f"cli.{key}")
 
 
 def stamp(value: datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:

@@ -1,21 +1,29 @@
-"""`supportbot tickets show`: a ticket and its audit trail as readable lines (when, who, what), in business time
-where the policy counts in it."""
+"""`supportbot tickets list|show`: tickets with names and zone dates, and one ticket with its audit trail as
+readable lines (when, who, what), in business time where the policy counts in it."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
-from bot.cli import CliError
-from bot.cli_commands import _command, _store
-from bot.cli_text import say, stamp
+from bot.cli.base import CliError, command, transaction
+from bot.cli.parser import Noun, choices, whole
+from bot.cli.text import emit, say, stamp
+from bot.domain.types import TicketStatus
 from bot.services import contacts
 from bot.settings import Settings
 from storage.records import AuditEvent
 
-__all__ = ["describe"]
+__all__ = ["add_parsers", "describe"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    tickets = Noun(sub, "tickets")
+    (tickets.verb("list").arg("--status", choices=choices(TicketStatus), default=None)
+     .arg("--client", type=whole, default=None).arg("--json", action="store_true"))  # fmt: skip
+    tickets.verb("show").arg("number")
+
 
 # The audit actions that have a sentence (cli.audit.<action>); any other prints as its name and its fields.
 _KNOWN = frozenset({
@@ -74,10 +82,35 @@ def describe(event: AuditEvent) -> str:
     return say(f"audit.{event.action}", **params)
 
 
-@_command("tickets", "show")
+@command("tickets", "list")
+async def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
+    zone = settings.zone
+    async with transaction(settings) as tx:
+        tickets = await tx.list_tickets(TicketStatus(args.status) if args.status else None, args.client)
+        clients = {c.id: c.name for c in await tx.list_clients()}
+        agents = {a.id: a.name for a in await tx.list_agents()}
+    rows: list[dict[str, Any]] = [
+        {"number": t.number, "status": t.status.value, "severity": int(t.severity), "client_id": t.client_id,
+         "client": clients.get(t.client_id, "?"), "assignee_id": t.assignee_id,
+         "assignee": agents.get(t.assignee_id) if t.assignee_id else None, "opened_at": t.opened_at,
+         "response_due_at": t.response_due_at, "first_response_at": t.first_response_at,
+         "response_met": t.response_met, "warranty": t.warranty, "escalation_level": t.escalation_level}
+        for t in tickets
+    ]  # fmt: skip
+    if not args.json:
+        rows = [{**r, "status": say(f"status.{r['status']}"), "severity": say("sev", severity=r["severity"]),
+                 "opened_at": stamp(r["opened_at"], zone), "response_due_at": stamp(r["response_due_at"], zone)}
+                for r in rows]  # fmt: skip
+    columns = [("number", "number"), ("status", "status"), ("severity", "severity"), ("client", "client"),
+               ("opened_at", "opened"), ("response_due_at", "due"), ("assignee", "assignee")]  # fmt: skip
+    emit(rows, columns, as_json=args.json)
+    return 0
+
+
+@command("tickets", "show")
 async def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     zone = settings.zone
-    async with _store(settings) as store, store.transaction() as tx:
+    async with transaction(settings) as tx:
         ticket = await tx.get_ticket_by_number(args.number.strip().upper())
         if ticket is None:
             raise CliError(say("missing.ticket", number=args.number))
@@ -126,5 +159,4 @@ async def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     width = max((len(who(e)) for e in audit), default=0)
     for e in audit:
         print(f"  {stamp(e.at, zone)}  {who(e):<{width}}  {describe(e)}".rstrip())
-    _ = timedelta
     return 0

@@ -11,7 +11,13 @@ __all__ = ["Period", "PeriodError", "month_period", "range_period", "week_period
 
 
 class PeriodError(ValueError):
-    """The period asked for cannot be read (bad month, end before start)."""
+    """The period asked for cannot be read (bad month, end before start); `key` and `params` name the sentence in
+    the catalogues (cli.period.*), str() is the English line."""
+
+    def __init__(self, key: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def month_period(text: str, zone: ZoneInfo) -> Period:
     """ "2026-11" -> 1 Nov 00:00 .. 1 Dec 00:00 local. Raises PeriodError."""
     found = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
     if found is None or not 1 <= int(found.group(2)) <= 12:
-        raise PeriodError(f"{text!r} is not a month like 2026-11")
+        raise PeriodError("month", f"{text!r} is not a month like 2026-11", value=text)
     year, month = int(found.group(1)), int(found.group(2))
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
@@ -52,7 +58,7 @@ def month_period(text: str, zone: ZoneInfo) -> Period:
 def range_period(first: date, last: date, zone: ZoneInfo) -> Period:
     """The local days first..last, both included. Raises PeriodError."""
     if last < first:
-        raise PeriodError(f"the period ends ({last}) before it starts ({first})")
+        raise PeriodError("backwards", f"the period ends ({last}) before it starts ({first})", first=first, last=last)
     return Period(_midnight(first, zone), _midnight(last + timedelta(days=1), zone), f"{first}_{last}")
 
 

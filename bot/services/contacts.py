@@ -32,7 +32,14 @@ _OPEN = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING_CLIENT)
 
 
 class ContactRefused(Exception):
-    """The operation does not apply to this contact (unknown, forgotten, deactivated): one line says why."""
+    """The operation does not apply to this contact (unknown, forgotten, deactivated): one line says why.
+
+    `key` names the sentence in the catalogues (cli.refused.*) and `params` fill it; str() is the English line."""
+
+    def __init__(self, key: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,21 @@ async def require(tx: Tx, contact_id: int) -> Contact:
     """The contact. Raises ContactRefused when there is none."""
     contact = await tx.get_contact(contact_id)
     if contact is None:
-        raise ContactRefused(f"no contact with id {contact_id} (see `supportbot contacts list`)")
+        raise ContactRefused(
+            "missing", f"no contact with id {contact_id} (see `supportbot contacts list`)", id=contact_id
+        )
     return contact
 
 
 def _not_forgotten(contact: Contact) -> None:
     if contact.forgotten_at is not None:
         day = contact.forgotten_at.date().isoformat()
-        raise ContactRefused(f"contact {contact.id} was forgotten on {day}: nothing of theirs is left to change")
+        raise ContactRefused(
+            "forgotten",
+            f"contact {contact.id} was forgotten on {day}: nothing of theirs is left to change",
+            id=contact.id,
+            day=day,
+        )
 
 
 async def edit(
@@ -71,13 +85,15 @@ async def edit(
     escalate, reopen, rate those a colleague reported). Audited without the values of personal fields.
     Raises ContactRefused (unknown, forgotten, nothing to change, a deactivated contact named to act)."""
     if name is None and phone is None and acts_for_company is None:
-        raise ContactRefused("nothing to change: give --name, --phone or --acts-for-company")
+        raise ContactRefused("nothing", "nothing to change: give --name, --phone or --acts-for-company")
     contact = await require(tx, contact_id)
     _not_forgotten(contact)
     if acts_for_company and not contact.active:
-        raise ContactRefused(f"contact {contact_id} is deactivated: it cannot act for the company")
+        raise ContactRefused(
+            "cannot_act", f"contact {contact_id} is deactivated: it cannot act for the company", id=contact_id
+        )
     if name is not None and not name.strip():
-        raise ContactRefused("a contact needs a name")
+        raise ContactRefused("no_name", "a contact needs a name")
     updated = await tx.update_contact(contact_id, name=name, phone=phone, acts_for_company=acts_for_company)
     fields = [f for f, v in (("name", name), ("phone", phone), ("acts_for_company", acts_for_company)) if v is not None]
     data: dict[str, object] = {"contact_id": contact_id, "fields": fields}
@@ -94,7 +110,7 @@ async def deactivate(tx: Tx, contact_id: int, *, at: datetime, actor: str) -> Co
     contact = await require(tx, contact_id)
     _not_forgotten(contact)
     if not contact.active:
-        raise ContactRefused(f"contact {contact_id} is deactivated already")
+        raise ContactRefused("deactivated", f"contact {contact_id} is deactivated already", id=contact_id)
     drafts = 0
     if contact.telegram_user_id is not None:
         drafts = int(await tx.get_draft(contact.telegram_user_id) is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -45,16 +46,23 @@ async def test_the_office_lists_and_attaches_mail_without_a_client(capsys: pytes
     client_id, contact_id, kept_id = await _seed()
     assert await _run("mail", "list") == 0
     out = capsys.readouterr().out
-    assert "rosa@comercializadora.test" in out and "Sin red" in out and "unknown_sender" in out
+    assert "rosa@comercializadora.test" in out and "«Sin red»" in out and "remitente desconocido" in out
     assert await _run("mail", "contact", str(contact_id), "--email", "Laura@Comercializadora.test") == 0
     assert "laura@comercializadora.test" in capsys.readouterr().out
     assert await _run("mail", "attach", str(kept_id), "--client", str(client_id)) == 0
     assert "SOP-" in capsys.readouterr().out
     assert await _run("mail", "attach", str(kept_id), "--client", str(client_id)) == 1
-    assert "attached already" in capsys.readouterr().err
+    assert "ya se había asignado" in capsys.readouterr().err
     assert await _run("mail", "list") == 0
-    assert capsys.readouterr().out.strip() == "(none)"
+    assert capsys.readouterr().out.strip() == "(ninguno)"
     assert await _run("mail", "contact", "999", "--email", "x@y.test") == 1
+    assert "no hay un contacto con el id 999" in capsys.readouterr().err
+    assert await _run("mail", "contact", str(contact_id), "--email", "laura@") == 1
+    err = capsys.readouterr().err
+    assert err == "supportbot mail: «laura@» no es un correo válido.\n"
+    assert await _run("mail", "list", "--all", "--json") == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["reason"], row["state"], row["subject"]) == ("unknown_sender", "attached", "Sin red")
 
 
 async def _run(*argv: str) -> int:

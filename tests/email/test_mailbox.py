@@ -66,6 +66,12 @@ def test_imap_answers_are_read_as_the_bot_needs_them() -> None:
     assert _records(lines) == [(b"1 FETCH (UID 7 RFC822.SIZE 117 BODY[] {5}", b"hello")]
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These read the doctor's mailbox lines in English (tests/test_doctor.py reads them in Spanish too)."""
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 @pytest.mark.mailserver
 async def test_the_doctor_checks_both_logins() -> None:
     with running_dovecot() as dovecot:

@@ -181,15 +181,15 @@ def test_db_commands_on_postgres(
     capsys.readouterr()
     assert main(["db", "copy", "--from", "sqlite:///var/supportbot.db", "--to", pg_url]) == 0
     out = capsys.readouterr().out
-    assert "clients" in out and "every count and checksum matches" in out and "DIFFERENT" not in out
+    assert "clients" in out and "cada conteo y cada suma coinciden" in out and "DISTINTA" not in out
 
     monkeypatch.setenv("DATABASE_URL", pg_url)
     assert main(["db", "migrate"]) == 0
-    assert capsys.readouterr().out.startswith("up to date: postgresql://")
+    assert capsys.readouterr().out.startswith("postgresql://")
     assert main(["clients", "list"]) == 0
     assert "Comercializadora del Valle" in capsys.readouterr().out
     assert main(["db", "backup", "backups.dump"]) == 0
     out = capsys.readouterr().out
-    assert "backed up postgresql://" in out and "pg_restore" in out and (workdir / "backups.dump").stat().st_size
+    assert "respaldo de postgresql://" in out and "pg_restore" in out and (workdir / "backups.dump").stat().st_size
     assert main(["db", "copy", "--from", "sqlite:///var/supportbot.db", "--to", pg_url]) == 1
-    assert "already holds rows" in capsys.readouterr().err
+    assert "ya tiene filas (clients: 1)" in capsys.readouterr().err
