@@ -367,7 +367,7 @@ async def secrets(c: Checkup) -> list[Line]:
         try:
             box.decrypt(token)
         except SecretError:
-            unreadable.append(where)
+            unreadable.append(say(f"keys.where.{where.kind}", id=where.ref))
     if unreadable:
         shown = ", ".join(unreadable[:3]) + (", ..." if len(unreadable) > 3 else "")
         said = say("doctor.secrets.unreadable", count=len(unreadable), total=len(sealed), keys=len(keys),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,14 +98,28 @@ def tokens_in(value: object) -> list[str]:
     return []
 
 
-async def stored_tokens(store: Store) -> list[tuple[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """Where an encrypted value is kept: a credential, a draft of a chat, an inbox entry (kind), and its id.
+    The command names it with the catalogues' cli.keys.where.<kind>; str() is the English name the logs use."""
+
+    kind: str
+    ref: int
+
+    def __str__(self) -> str:
+        return {"credential": "credential {}", "draft": "draft of chat {}", "inbox": "inbox entry {}"}[
+            self.kind
+        ].format(self.ref)
+
+
+async def stored_tokens(store: Store) -> list[tuple[Sealed, str]]:
     """Every encrypted value the store holds, as (where, token): credentials, drafts (passwords typed during an
     intake) and inbox entries not handled yet (sealed: they may hold a password)."""
     far = datetime.max.replace(tzinfo=UTC)
     async with store.transaction() as tx:
-        found = [(f"credential {cid}", token) for cid, token in await tx.list_credential_tokens()]
+        found = [(Sealed("credential", cid), token) for cid, token in await tx.list_credential_tokens()]
         for draft in await tx.list_drafts_older_than(far):
-            found += [(f"draft of chat {draft.chat_id}", t) for t in tokens_in(draft.data)]
+            found += [(Sealed("draft", draft.chat_id), t) for t in tokens_in(draft.data)]
         for entry in await tx.list_inbox((InboxStatus.PENDING, InboxStatus.WORKING), limit=1_000_000):
-            found += [(f"inbox entry {entry.id}", t) for t in tokens_in(entry.payload)]
+            found += [(Sealed("inbox", entry.id), t) for t in tokens_in(entry.payload)]
     return found

@@ -29,7 +29,25 @@ _TIER = {tier: float(hours) for tier, hours in DEFAULT_TIER_HOURS.items()}
 
 
 class SettingsError(Exception):
-    """A setting has a value the bot cannot use; the message names it and what it expects."""
+    """A setting has a value the bot cannot use; the message names it and what it expects.
+
+    str() is the English line; `name`, `got` (the value, never a secret's), `expected` (English), `reason` (what
+    was expected, as a key of cli.settings.expect.*) and `params` let the command say it in its language."""
+
+    def __init__(self, name: str, got: object, expected: str, reason: str, params: dict[str, object]) -> None:
+        shown = f" (got {got!r})" if got is not None else ""
+        super().__init__(f"setting {name}{shown}: expected {expected}")
+        self.name, self.got, self.expected, self.reason, self.params = name, got, expected, reason, params
+
+
+class Expected(ValueError):
+    """A setting validator's refusal: `reason` names what it expects (cli.settings.expect.<reason>), the
+    message says it in English."""
+
+    def __init__(self, reason: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 class Settings(BaseSettings):
@@ -175,7 +193,9 @@ class Settings(BaseSettings):
             key, sep, channel = (x.strip() for x in part.partition("="))
             valid_key = re.fullmatch(r"sev[1-4]|client:\d+", key) is not None
             if not sep or not valid_key or not re.fullmatch(r"[A-Z0-9]{2,}", channel):
-                raise ValueError("comma-separated sevN=CHANNEL or client:ID=CHANNEL (a Slack channel id, e.g. C0123)")
+                raise Expected(
+                    "routes", "comma-separated sevN=CHANNEL or client:ID=CHANNEL (a Slack channel id, e.g. C0123)"
+                )
             routes[key] = channel
         return routes
 
@@ -184,7 +204,9 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         value = value.strip()
         if value and not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("a postgresql://user:password@host:port/database URL, or empty for the SQLite file")
+            raise Expected(
+                "database_url", "a postgresql://user:password@host:port/database URL, or empty for the SQLite file"
+            )
         return value
 
     @field_validator("timezone")
@@ -193,7 +215,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("an IANA time zone such as America/Mexico_City") from exc
+            raise Expected("timezone", "an IANA time zone such as America/Mexico_City") from exc
         return value
 
     @field_validator("business_hours")
@@ -217,7 +239,7 @@ class Settings(BaseSettings):
     @classmethod
     def _webhook_secret(cls, value: str) -> str:
         if value and not _TOKEN_RE.match(value):
-            raise ValueError("1-256 characters of A-Z a-z 0-9 _ -")
+            raise Expected("token_chars", "1-256 characters of A-Z a-z 0-9 _ -")
         return value
 
     @field_validator("imap_security", "smtp_security")
@@ -225,21 +247,26 @@ class Settings(BaseSettings):
     def _mail_security(cls, value: str, info: Any) -> str:
         allowed = {"tls", "none"} if info.field_name == "imap_security" else {"starttls", "tls", "none"}
         if value.lower() not in allowed:
-            raise ValueError(" or ".join(sorted(allowed)))
+            choices = ", ".join(sorted(allowed))
+            raise Expected("one_of", f"one of {choices}", choices=choices)
         return value.lower()
 
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+            raise Expected(
+                "one_of",
+                "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+                choices="DEBUG, INFO, WARNING, ERROR, CRITICAL",
+            )
         return value.upper()
 
     @field_validator("log_format")
     @classmethod
     def _format(cls, value: str) -> str:
         if value.lower() not in {"text", "json"}:
-            raise ValueError("text or json")
+            raise Expected("one_of", "one of text, json", choices="text, json")
         return value.lower()
 
     # --- derived values ------------------------------------------------------------------------
@@ -358,8 +385,9 @@ class Settings(BaseSettings):
         )
 
 
-def describe_error(exc: ValidationError) -> str:
-    """One line naming the first bad setting and what it expects."""
+def describe_error(exc: ValidationError) -> SettingsError:
+    """The first bad setting, what it was and what it expects (pydantic's error type as the reason, or a
+    validator's Expected)."""
     err = exc.errors()[0]
     name = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
     msg = str(err.get("msg", "invalid value"))
@@ -368,8 +396,12 @@ def describe_error(exc: ValidationError) -> str:
         msg = "a number " + msg
     value = err.get("input")
     secret = any(word in name for word in ("KEY", "TOKEN", "SECRET"))
-    shown = f" (got {value!r})" if isinstance(value, str | int | float) and not secret else ""
-    return f"setting {name}{shown}: expected {msg}"
+    got = value if isinstance(value, str | int | float) and not secret else None
+    ctx = dict(err.get("ctx") or {})
+    refusal = ctx.pop("error", None)
+    if isinstance(refusal, Expected):
+        return SettingsError(name, got, msg, refusal.reason, refusal.params)
+    return SettingsError(name, got, msg, str(err.get("type", "")), ctx)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -377,4 +409,4 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise SettingsError(describe_error(exc)) from None
+        raise describe_error(exc) from None

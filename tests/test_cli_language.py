@@ -202,3 +202,28 @@ async def test_outbox_and_inbox_lists_have_json_for_scripts(capsys: pytest.Captu
     assert "k9#Lm2" not in out and "payload" not in row
     code, out, _ = await asyncio.to_thread(run, capsys, "inbox", "list", "--failed", "--json")
     assert (code, json.loads(out)) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("SLA_HOURS_SEV2", "diez", "supportbot: ajuste SLA_HOURS_SEV2 (valor 'diez'): se esperaba un número válido\n"),
+        ("RETENTION_DAYS_INBOX", "0",
+         "supportbot: ajuste RETENTION_DAYS_INBOX (valor '0'): se esperaba un número mayor o igual que 1\n"),
+        ("LOG_FORMAT", "xml", "supportbot: ajuste LOG_FORMAT (valor 'xml'): se esperaba uno de text, json\n"),
+        ("TIMEZONE", "Mars/Olympus",
+         "supportbot: ajuste TIMEZONE (valor 'Mars/Olympus'): se esperaba una zona horaria IANA como "
+         "America/Mexico_City\n"),
+        ("TELEGRAM_WEBHOOK_SECRET", "con espacio",  # a secret's value is never shown
+         "supportbot: ajuste TELEGRAM_WEBHOOK_SECRET: se esperaba de 1 a 256 caracteres entre A-Z a-z 0-9 _ -\n"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_is_one_spanish_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, value: str, line: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "clients", "list")
+    assert (code, out, err) == (2, "", line)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    code, _, err = run(capsys, "clients", "list")
+    assert code == 2 and err.startswith(f"supportbot: setting {name}") and "expected" in err

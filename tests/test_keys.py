@@ -157,4 +157,4 @@ async def test_keys_check_says_whether_every_stored_secret_can_be_decrypted(
     write_key_file(s.secrets_key_file, [generate_key()])  # the right key replaced by a stranger
     code, _, err = await _cli(capsys, "keys", "check")
     assert code == 1 and err.count("\n") == 1
-    assert "2 de 2 secretos guardados no se pueden descifrar" in err and "credential 1" in err and "k9#Lm2" not in err
+    assert "2 de 2 secretos guardados no se pueden descifrar" in err and "credencial 1" in err and "k9#Lm2" not in err

@@ -80,7 +80,7 @@ def test_policy_defaults() -> None:
             "setting TELEGRAM_WEBHOOK_SECRET: expected 1-256 characters",
         ),
         ("LOG_LEVEL", "LOUD", "setting LOG_LEVEL (got 'LOUD'): expected one of DEBUG"),
-        ("LOG_FORMAT", "xml", "setting LOG_FORMAT (got 'xml'): expected text or json"),
+        ("LOG_FORMAT", "xml", "setting LOG_FORMAT (got 'xml'): expected one of text, json"),
         (
             "RETENTION_DAYS_INBOX",
             "0",

@@ -234,7 +234,7 @@ async def _keys_check(args: argparse.Namespace, settings: Settings) -> int:
         try:
             box.decrypt(token)
         except SecretError:
-            unreadable.append(where)
+            unreadable.append(say(f"keys.where.{where.kind}", id=where.ref))
     if unreadable:
         shown = ", ".join(unreadable[:5]) + (", …" if len(unreadable) > 5 else "")
         raise CliError(say("keys.unreadable", count=len(unreadable), total=len(sealed), keys=len(keys), which=shown))
