@@ -40,8 +40,9 @@ from bot.services.intake import register_timers as register_intake_timers
 from bot.services.sla import register_timers as register_desk_timers
 from bot.settings import Settings
 from bot.wiring import build_calendar, open_store, response_targets, tier_rules
-from handlers.slack.files import slack_file_fetcher
+from handlers.slack.files import SlackFileFetcher, slack_file_fetcher
 from handlers.slack.gate import slack_request_problem
+from handlers.slack.uploads import FileFetcher
 from handlers.telegram.edge import Poller, webhook_handler
 from handlers.telegram.request import AiohttpRequest
 from handlers.telegram.senders import file_fetcher
@@ -93,13 +94,33 @@ class SupportBot:
         self.http_url = ""
 
     async def start(self) -> None:
-        s = self.settings
-        self.store = store = await open_store(s)
+        """Open the store, build the core (inbox, delivery, timers, services), wire each configured channel to
+        it, serve HTTP, then start the loops and connect to the platforms. The order matters: nothing is
+        received before the worker that handles it exists, and the HTTP server answers /healthz before the
+        platforms are asked to deliver."""
+        store = await self._open_store()
+        services = await self._build_core(store)
+        web_app = self._web_app()
+        fetch_file = self._wire_telegram(web_app, services)
+        fetch_file = await self._wire_mail(services, fetch_file)
+        self._wire_slack(web_app, services, fetch_file)
+        await self._serve_http(web_app)
+        await self._start_loops(store)
+        await self._connect_telegram(store, services)
+        await self._connect_socket_mode()
+
+    async def _open_store(self) -> Store:
+        self.store = store = await open_store(self.settings)
         async with store.transaction() as tx:
             # The process this one replaces (same replica, now dead) held these: take them over at once.
             released = await tx.release_leases(self.name.split("/", 1)[0] + "/", self.name)
         if released:
             log.info("took over %d rows leased by this replica's previous process", released)
+        return store
+
+    async def _build_core(self, store: Store) -> Services:
+        """The inbox worker, the outbox dispatcher, the timers and the services every channel shares."""
+        s = self.settings
         pacer = Pacer(platform_limits(slack_post_burst=s.slack_post_burst) if s.delivery_pacing else _unpaced)
         box = secret_box(s, configured_keys(s))
         self.inbox = InboxWorker(store, clock=self.clock, name=self.name, box=box)
@@ -125,38 +146,63 @@ class SupportBot:
             await retention.arm(tx, self.clock())  # today's prune: at once, unless it ran today already
             await digest.arm(tx, services, self.clock())  # the next Monday's digest, when a channel is set
         self.metrics = Metrics(store, self, clock=self.clock)
+        return services
+
+    def _web_app(self) -> web.Application:
+        assert self.metrics is not None
         web_app = web.Application()
         web_app.on_response_prepare.append(_plain_server_header)
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/metrics", self.metrics.handle)
-        fetch_file = None
-        if s.telegram_bot_token:
-            self.telegram = self._build_telegram()
-            # What an agent shares in a thread is downloaded with the bot token, from Slack's hosts only.
-            fetch_slack = slack_file_fetcher(s.slack_bot_token, s.slack_api_base_url) if s.slack_bot_token else None
-            handlers.telegram.register(
-                self.inbox, self.dispatcher, services, self.telegram, fetch_slack_file=fetch_slack
-            )
-            fetch_file = file_fetcher(self.telegram)
-            if s.telegram_webhook_url:
-                web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(self.inbox, s.telegram_webhook_secret))
-        if s.mail_enabled:
-            # P-IN-6: the support mailbox into the inbox, replies out by SMTP; files that came by e-mail are read
-            # from the store for the card's thread, the others from Telegram.
-            self.mail_poller = handlers.email.poller(services, self.inbox)
-            slack_files = slack_file_fetcher(s.slack_bot_token, s.slack_api_base_url) if s.slack_bot_token else None
-            handlers.email.register(
-                self.inbox, self.dispatcher, services, poller=self.mail_poller, fetch_slack_file=slack_files
-            )
-            fetch_file = handlers.email.with_mail_files(services, fetch_file)
-            mail_retention.register_timers(self.scheduler, services)
-            async with store.transaction() as tx:
-                await mail_retention.arm(tx, self.clock())
-        if s.slack_bot_token:
-            self.slack = self._build_slack()
-            handlers.slack.register(self.slack, self.inbox, self.dispatcher, services, fetch_file=fetch_file)
-            if not s.slack_app_token:
-                web_app.router.add_post("/slack/events", self._slack_events)
+        return web_app
+
+    def _slack_files(self) -> SlackFileFetcher | None:
+        """What an agent shares in a thread is downloaded with the bot token, from Slack's hosts only."""
+        s = self.settings
+        return slack_file_fetcher(s.slack_bot_token, s.slack_api_base_url) if s.slack_bot_token else None
+
+    def _wire_telegram(self, web_app: web.Application, services: Services) -> FileFetcher | None:
+        """The client side; returns how files a client sent are read back for the card's thread."""
+        s = self.settings
+        if not s.telegram_bot_token:
+            return None
+        assert self.inbox is not None and self.dispatcher is not None
+        self.telegram = self._build_telegram()
+        handlers.telegram.register(
+            self.inbox, self.dispatcher, services, self.telegram, fetch_slack_file=self._slack_files()
+        )
+        if s.telegram_webhook_url:
+            web_app.router.add_post(TELEGRAM_WEBHOOK_PATH, webhook_handler(self.inbox, s.telegram_webhook_secret))
+        return file_fetcher(self.telegram)
+
+    async def _wire_mail(self, services: Services, fetch_file: FileFetcher | None) -> FileFetcher | None:
+        """P-IN-6: the support mailbox into the inbox, replies out by SMTP; files that came by e-mail are read
+        from the store for the card's thread, the others as before."""
+        if not self.settings.mail_enabled:
+            return fetch_file
+        assert self.inbox is not None and self.dispatcher is not None and self.scheduler is not None
+        self.mail_poller = handlers.email.poller(services, self.inbox)
+        handlers.email.register(
+            self.inbox, self.dispatcher, services, poller=self.mail_poller, fetch_slack_file=self._slack_files()
+        )
+        mail_retention.register_timers(self.scheduler, services)
+        async with services.store.transaction() as tx:
+            await mail_retention.arm(tx, self.clock())
+        return handlers.email.with_mail_files(services, fetch_file)
+
+    def _wire_slack(self, web_app: web.Application, services: Services, fetch_file: FileFetcher | None) -> None:
+        """The desk; over HTTP unless Socket Mode is configured."""
+        s = self.settings
+        if not s.slack_bot_token:
+            return
+        assert self.inbox is not None and self.dispatcher is not None
+        self.slack = self._build_slack()
+        handlers.slack.register(self.slack, self.inbox, self.dispatcher, services, fetch_file=fetch_file)
+        if not s.slack_app_token:
+            web_app.router.add_post("/slack/events", self._slack_events)
+
+    async def _serve_http(self, web_app: web.Application) -> None:
+        s = self.settings
         for prefix, sub_app in self._extra_apps:
             # The sandbox (page + stand-ins) shares this server: one address for a newcomer to open.
             # aiohttp refuses "/" as a sub-app prefix, so an app for the root (the page) lends its routes.
@@ -172,6 +218,8 @@ class SupportBot:
         port = self._runner.addresses[0][1]
         self.http_url = f"http://{s.http_host}:{port}"
 
+    async def _start_loops(self, store: Store) -> None:
+        assert self.inbox is not None and self.dispatcher is not None and self.scheduler is not None
         self.inbox.start()
         if self.mail_poller is not None:
             # Like Telegram's long polling: one replica reads the mailbox, another takes over if it stops.
@@ -186,38 +234,39 @@ class SupportBot:
             await self._mail_polling.begin()
         self.dispatcher.start()
         self.scheduler.start()
-        if self.telegram is not None:
-            await self.telegram.initialize()
-            await handlers.telegram.set_commands(self.telegram, services.catalogue)
-            if s.telegram_webhook_url:
-                await self.telegram.set_webhook(
-                    s.telegram_webhook_url,
-                    secret_token=s.telegram_webhook_secret or None,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
-                info = await self.telegram.get_webhook_info()
-                error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
-                log.info(
-                    "Telegram webhook set to %s: %d update(s) pending%s",
-                    info.url,
-                    info.pending_update_count,
-                    error,
-                )
-            else:
-                await self.telegram.delete_webhook(drop_pending_updates=False)
-                # One replica polls (two getUpdates with one token conflict); the others take over if it stops.
-                self._polling = OneReplica(
-                    leadership(store, "telegram-poller"),
-                    "polls Telegram",
-                    start=self._start_poller,
-                    stop=self._stop_poller,
-                )
-                await self._polling.begin()
-        if self.slack is not None and s.slack_app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            self._socket_mode = AsyncSocketModeHandler(self.slack, s.slack_app_token, web_client=self.slack.client)
-            await self._socket_mode.connect_async()
+    async def _connect_telegram(self, store: Store, services: Services) -> None:
+        """Commands, then the webhook registered (and its state logged), or long polling on one replica."""
+        s = self.settings
+        if self.telegram is None:
+            return
+        await self.telegram.initialize()
+        await handlers.telegram.set_commands(self.telegram, services.catalogue)
+        if not s.telegram_webhook_url:
+            await self.telegram.delete_webhook(drop_pending_updates=False)
+            # One replica polls (two getUpdates with one token conflict); the others take over if it stops.
+            self._polling = OneReplica(
+                leadership(store, "telegram-poller"), "polls Telegram", start=self._start_poller,
+                stop=self._stop_poller,
+            )  # fmt: skip
+            await self._polling.begin()
+            return
+        await self.telegram.set_webhook(
+            s.telegram_webhook_url, secret_token=s.telegram_webhook_secret or None,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )  # fmt: skip
+        info = await self.telegram.get_webhook_info()
+        error = f"; last error: {info.last_error_message}" if info.last_error_message else ""
+        log.info("Telegram webhook set to %s: %d update(s) pending%s", info.url, info.pending_update_count, error)
+
+    async def _connect_socket_mode(self) -> None:
+        s = self.settings
+        if self.slack is None or not s.slack_app_token:
+            return
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self._socket_mode = AsyncSocketModeHandler(self.slack, s.slack_app_token, web_client=self.slack.client)
+        await self._socket_mode.connect_async()
 
     async def _start_poller(self) -> None:
         assert self.telegram is not None and self.inbox is not None
