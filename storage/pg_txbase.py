@@ -41,13 +41,25 @@ _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 _GUARD = "sb_stmt"
 
 
+_KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=")
+
+
 def translate_pg(exc: BaseException) -> StoreError:
-    """Map a PostgreSQL (or asyncpg) error onto the store's named errors, as storage.sqlite_txbase does."""
+    """Map a PostgreSQL (or asyncpg) error onto the store's named errors, as storage.sqlite_txbase does, with
+    SQLite's wording for a violated constraint ("UNIQUE constraint failed: contracts.number"), so whoever words
+    it for a person (the command's one-line errors) reads one form from both backends."""
     text = str(exc)
+    table = getattr(exc, "table_name", None) or "?"
     if isinstance(exc, asyncpg.UniqueViolationError):
-        return DuplicateError(text)
+        found = _KEY.search(getattr(exc, "detail", None) or "")
+        columns = [c.strip() for c in found.group("columns").split(",")] if found else ["?"]
+        return DuplicateError(f"UNIQUE constraint failed: {', '.join(f'{table}.{c}' for c in columns)} ({text})")
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
-        return NotFound(f"a referenced row does not exist ({text})")
+        return NotFound(f"a referenced row does not exist (FOREIGN KEY constraint failed: {text})")
+    if isinstance(exc, asyncpg.NotNullViolationError):
+        return InvalidValue(f"NOT NULL constraint failed: {table}.{getattr(exc, 'column_name', None) or '?'}")
+    if isinstance(exc, asyncpg.CheckViolationError):
+        return InvalidValue(f"CHECK constraint failed: {getattr(exc, 'constraint_name', None) or text}")
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError | asyncpg.DataError):
         return InvalidValue(text)
     if isinstance(exc, OverflowError | TypeError | ValueError):

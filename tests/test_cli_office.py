@@ -117,6 +117,12 @@ def test_a_raw_constraint_message_becomes_words(monkeypatch: pytest.MonkeyPatch)
         "ya existe un registro con ese valor de número de póliza"
     )
     assert friendly("FOREIGN KEY constraint failed") == "el dato hace referencia a algo que no existe"
+    # As the store words them from either backend (PostgreSQL's detail follows in parentheses).
+    pg = 'UNIQUE constraint failed: invites.code (duplicate key value violates unique constraint "invites_pkey")'
+    assert friendly(pg) == "ya existe un registro con ese valor de código de invitación"
+    assert friendly("a referenced row does not exist (FOREIGN KEY constraint failed)") == (
+        "el dato hace referencia a algo que no existe"
+    )
     monkeypatch.setenv("LANG", "en")
     assert friendly("UNIQUE constraint failed: agents.slack_user_id") == "a row with that Slack id already exists"
 

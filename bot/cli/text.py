@@ -90,14 +90,15 @@ _FIELDS = {
 
 def friendly(message: str) -> str:
     """A database constraint's message in words ("UNIQUE constraint failed: contracts.number" -> "ya existe un
-    registro con ese valor de número de póliza"); any other message as it is."""
+    registro con ese valor de número de póliza"), from either backend (PostgreSQL's are worded as SQLite's by
+    the store); any other message as it is."""
     for prefix, key in (("UNIQUE constraint failed: ", "duplicate.value"), ("NOT NULL constraint failed: ",
                         "constraint.required")):  # fmt: skip
         if message.startswith(prefix):
-            column = message[len(prefix) :].split(",")[0].strip()
+            column = message[len(prefix) :].split(",")[0].split(" ")[0].strip()
             words = _FIELDS.get(column, (column, column))
             return say(key, field=words[0] if cli_language() == "es" else words[1])
-    if message.startswith("FOREIGN KEY constraint failed"):
+    if message.startswith(("FOREIGN KEY constraint failed", "a referenced row does not exist")):
         return say("constraint.reference")
     if message.startswith("CHECK constraint failed"):
         return say("constraint.check", detail=message.split(":", 1)[-1].strip())
