@@ -55,7 +55,11 @@ class Demo:
 
 
 class RealData(Exception):
-    """The database holds real data: the demo must not be written into it."""
+    """The database holds real data: the demo must not be written into it. `names`: a few of its clients."""
+
+    def __init__(self, names: str) -> None:
+        super().__init__(f"the database already holds real clients ({names}); the demo is never seeded into it")
+        self.names = names
 
 
 async def seed_demo(tx: Tx, *, today: date, now: datetime, rules: TierRules, invite_ttl: timedelta) -> Demo:
@@ -67,7 +71,7 @@ async def seed_demo(tx: Tx, *, today: date, now: datetime, rules: TierRules, inv
     if clients:
         # A database with real clients never receives the demo company, its invite code or its managers.
         names = ", ".join(c.name for c in clients[:3]) + (", …" if len(clients) > 3 else "")
-        raise RealData(f"the database already holds real clients ({names}); the demo is never seeded into it")
+        raise RealData(names)
     client = await tx.add_client(DEMO_CLIENT, phone="222 248 0000", tax_id="CVA990101AB1", at=now)
     terms = DomainContract.new("POL-2026-0042", Tier.BUSINESS, today - timedelta(days=255), rules=rules)
     contract = await tx.add_contract(

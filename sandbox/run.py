@@ -16,6 +16,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.app import SupportBot
+from bot.cli.text import say
 from bot.clock import Clock, utcnow
 from bot.settings import Settings
 from bot.wiring import open_store, tier_rules
@@ -57,14 +58,12 @@ class SandboxApp:
 
 
 def banner(url: str) -> str:
-    """The one line `supportbot sandbox` prints."""
-    return f"supportbot sandbox: open {url} (Telegram and Slack are local stand-ins; demo data only)"
+    """The one line `supportbot sandbox` prints, in the command's language."""
+    return f"supportbot sandbox: {say('sandbox.open', url=url)}"
 
 
 def _port_taken(host: str, port: int) -> PortTaken:
-    return PortTaken(
-        f"supportbot sandbox: {host}:{port} is already in use; set HTTP_PORT to a free port (e.g. HTTP_PORT={port + 1})"
-    )
+    return PortTaken(f"supportbot sandbox: {say('sandbox.port_taken', host=host, port=port, other=port + 1)}")
 
 
 def reserve_port(host: str, port: int) -> int:
@@ -216,6 +215,7 @@ async def run_sandbox(settings: Settings) -> int:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
     except (PortTaken, RealData) as exc:
-        print(f"supportbot sandbox: {exc}" if isinstance(exc, RealData) else str(exc), file=sys.stderr)
+        said = f"supportbot sandbox: {say('sandbox.real_data', names=exc.names)}" if isinstance(exc, RealData) else exc
+        print(said, file=sys.stderr)
         return 1
     return 0

@@ -157,6 +157,14 @@ def test_the_older_verbs_speak_spanish_too(capsys: pytest.CaptureFixture[str], _
     )
     assert run(capsys, "products", "discontinue", "1")[1] == "producto 1: FortiGate 60F descontinuado\n"
     assert run(capsys, "products", "warranty", "1", "--none")[1] == "producto 1: FortiGate 60F, garantía sin garantía\n"
+    code, _, err = run(capsys, "products", "warranty", "9", "--none")
+    assert err == "supportbot products: no hay un producto con el id 9 (ver `supportbot products list --client ID`)\n"
+    code, _, err = run(capsys, "contracts", "add", "--client", "1", "--number", "POL-2", "--tier", "basica",
+                       "--starts", "2026-03-15", "--ends", "2026-01-01")  # fmt: skip
+    assert err == "supportbot contracts: la póliza termina (2026-01-01) antes de empezar (2026-03-15)\n"
+    code, _, err = run(capsys, "contracts", "add", "--client", "1", "--number", " ", "--tier", "basica",
+                       "--starts", "2026-03-15")  # fmt: skip
+    assert err == "supportbot contracts: una póliza necesita un número, como POL-2026-001\n"
     assert run(capsys, "outbox", "list")[1] == "nada por enviar\n"
     assert run(capsys, "outbox", "list", "--dead")[1] == "no hay mensajes fallidos\n"
     assert run(capsys, "inbox", "list", "--failed")[1] == "no hay eventos fallidos ni ilegibles\n"

@@ -21,7 +21,7 @@ from bot.services.desk_home import running_out
 from bot.settings import Settings
 from bot.wiring import tier_rules
 from storage import Tx
-from storage.records import Contract
+from storage.records import Contract, Product
 
 __all__ = ["add_parsers"]
 
@@ -68,6 +68,10 @@ async def _contracts_add(args: argparse.Namespace, settings: Settings) -> int:
     if rules[tier].needs_purchase_order and not args.purchase_order:
         raise CliError(say("contract.needs_order"))
     number = args.number.strip()
+    if not number:
+        raise CliError(say("contract.no_number"))
+    if args.ends is not None and args.ends < args.starts:
+        raise CliError(say("contract.ends_before", starts=args.starts, ends=args.ends))
     terms = DomainContract.new(number, tier, args.starts, rules=rules, ends_on=args.ends)
     total = Decimal(str(args.hours)) if args.hours is not None else terms.hours_total
     async with transaction(settings) as tx:
@@ -193,6 +197,8 @@ async def _contracts_renew(args: argparse.Namespace, settings: Settings) -> int:
         tier = Tier(args.tier) if args.tier else old.tier
         starts = old.ends_on + timedelta(days=1)
         number = (args.new_number or _next_number(old.number, starts.year)).strip()
+        if not number:
+            raise CliError(say("contract.no_number"))
         if await tx.get_contract_by_number(number) is not None:
             raise CliError(say("duplicate.contract", number=number))
         if rules[tier].needs_purchase_order and not args.purchase_order:
@@ -239,6 +245,13 @@ async def _contracts_certificate(args: argparse.Namespace, settings: Settings) -
 
 
 # --- products ---------------------------------------------------------------------------------------------
+async def _product(tx: Tx, product_id: int) -> Product:
+    product = await tx.get_product(product_id)
+    if product is None:
+        raise CliError(say("missing.product", id=product_id))
+    return product
+
+
 @command("products", "add")
 async def _products_add(args: argparse.Namespace, settings: Settings) -> int:
     async with transaction(settings) as tx:
@@ -258,6 +271,7 @@ async def _products_add(args: argparse.Namespace, settings: Settings) -> int:
 @command("products", "discontinue")
 async def _products_discontinue(args: argparse.Namespace, settings: Settings) -> int:
     async with transaction(settings) as tx:
+        await _product(tx, args.product_id)
         product = await tx.set_product_discontinued(args.product_id, not args.undo)
     state = say("product.discontinued" if product.discontinued else "product.supported")
     print(say("product.state", id=product.id, name=product.name, state=state))
@@ -267,6 +281,7 @@ async def _products_discontinue(args: argparse.Namespace, settings: Settings) ->
 @command("products", "warranty")
 async def _products_warranty(args: argparse.Namespace, settings: Settings) -> int:
     async with transaction(settings) as tx:
+        await _product(tx, args.product_id)
         product = await tx.set_product_warranty(args.product_id, None if args.none else args.until)
     until = product.warranty_until or say("product.no_warranty")
     print(say("product.warranty", id=product.id, name=product.name, until=until))

@@ -262,7 +262,12 @@ async def test_make_run_without_tokens_prints_one_line_and_stops_cleanly_on_ctrl
     assert (tmp_path / "db.sqlite").exists() and not (tmp_path / "real.db").exists()  # its own database
 
 
-def test_banner_is_the_documented_line() -> None:
+def test_banner_is_the_documented_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert banner("http://127.0.0.1:8080") == (
+        "supportbot sandbox: abre http://127.0.0.1:8080 (Telegram y Slack son simulaciones locales; solo datos de "
+        "ejemplo)"
+    )
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert banner("http://127.0.0.1:8080") == (
         "supportbot sandbox: open http://127.0.0.1:8080 (Telegram and Slack are local stand-ins; demo data only)"
     )
@@ -346,7 +351,7 @@ async def test_demo_rows_are_never_written_into_a_database_with_real_clients(
     settings.sandbox_key_file.chmod(0o600)
     assert await run_sandbox(settings.model_copy(update={"http_port": port})) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Ferretería López" in err and "never seeded" in err
+    assert err.count("\n") == 1 and "Ferretería López" in err and "nunca se escriben" in err
     store = await open_store(settings)
     try:
         async with store.transaction() as tx:
