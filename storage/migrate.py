@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -65,6 +66,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL. Switching needs the file to itself and SQLite answers "database is locked" at
+    once, without its busy handler, while another process opens the same new file: wait for it as the busy
+    timeout would."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _ensure_table(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -116,7 +132,7 @@ def migrate(path: str | Path, *, target: int | None = None) -> list[Migration]:
     known = max((m.version for m in migrations), default=0)
     conn = _connect(db)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        _wal(conn)
         _ensure_table(conn)
         newest = max(_applied(conn), default=0)
         if newest > known:
