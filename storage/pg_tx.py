@@ -18,6 +18,7 @@ import asyncpg
 
 from bot.domain.types import Role
 from storage import sqlite_codec as c
+from storage.claims import INBOX_DUE, OUTBOX_DUE, TIMERS_DUE
 from storage.pg_txbase import PgTxBase
 from storage.records import Agent, InboxEntry, Invite, NewTicket, OutboxMessage, Ticket, Timer
 from storage.secrets import SecretBox
@@ -34,16 +35,10 @@ __all__ = ["PgTx"]
 # Per ordering key only the oldest open entry is eligible (as on SQLite). A row another replica is taking right
 # now is locked: SKIP LOCKED passes over it, and the key's next entry is not eligible while it is open, so one
 # chat's events are still handled one at a time, in order, whichever replica takes them.
-_CLAIM_INBOX = """
+_CLAIM_INBOX = f"""
 WITH picked AS (
     SELECT i.id FROM inbox AS i
-    WHERE i.status IN ('pending', 'working')
-      AND i.available_at <= :now
-      AND (i.status = 'pending' OR i.locked_until <= :now)
-      AND i.id = (
-          SELECT MIN(i2.id) FROM inbox AS i2
-          WHERE i2.ordering_key = i.ordering_key AND i2.status IN ('pending', 'working')
-      )
+    WHERE {INBOX_DUE}
     ORDER BY i.available_at, i.id
     LIMIT :limit
     FOR UPDATE OF i SKIP LOCKED
@@ -54,15 +49,8 @@ RETURNING inbox.*
 """
 
 # Due rows, the oldest undelivered of their (destination, ordering key), outside the lanes to skip.
-_DUE_OUTBOX = """
-    o.status IN ('pending', 'sending')
-      AND o.available_at <= :now
-      AND (o.status = 'pending' OR o.locked_until <= :now)
-      AND o.id = (
-          SELECT MIN(o2.id) FROM outbox AS o2
-          WHERE o2.destination = o.destination AND o2.ordering_key = o.ordering_key
-            AND o2.status IN ('pending', 'sending')
-      )
+_DUE_OUTBOX = f"""
+    {OUTBOX_DUE}
       AND NOT (o.pace_key = ANY (CAST(:skip AS text[])))
 """
 _TAKE_OUTBOX = """
@@ -100,12 +88,10 @@ WITH ranked AS (
 {_TAKE_OUTBOX}
 """
 
-_CLAIM_TIMERS = """
+_CLAIM_TIMERS = f"""
 WITH picked AS (
     SELECT id FROM timers
-    WHERE status IN ('pending', 'running')
-      AND due_at <= :now
-      AND (status = 'pending' OR locked_until <= :now)
+    WHERE {TIMERS_DUE}
     ORDER BY due_at, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED

@@ -8,24 +8,18 @@ from typing import Any
 
 from storage import sqlite_codec as c
 from storage.base import InvalidValue
+from storage.claims import INBOX_DUE
 from storage.records import Backlog, InboxEntry, InboxStatus
 from storage.sqlite_queues import lease_until, prune_limit
 from storage.sqlite_txbase import TxBase, positive_int
 
-# Per ordering key only the oldest open entry may be handled: a chat's second message never overtakes the
-# first, even while the first waits for a retry. A 'working' entry whose lease expired is claimable again.
-_CLAIM = """
+# The oldest open entry of each ordering key (storage.claims), oldest first.
+_CLAIM = f"""
 UPDATE inbox
 SET status = 'working', locked_by = :worker, locked_until = :until
 WHERE id IN (
     SELECT i.id FROM inbox AS i
-    WHERE i.status IN ('pending', 'working')
-      AND i.available_at <= :now
-      AND (i.status = 'pending' OR i.locked_until <= :now)
-      AND i.id = (
-          SELECT MIN(i2.id) FROM inbox AS i2
-          WHERE i2.ordering_key = i.ordering_key AND i2.status IN ('pending', 'working')
-      )
+    WHERE {INBOX_DUE}
     ORDER BY i.available_at, i.id
     LIMIT :limit
 )

@@ -9,17 +9,16 @@ from typing import Any
 
 from storage import sqlite_codec as c
 from storage.base import InvalidValue, NotFound, StaleVersion
+from storage.claims import OUTBOX_DUE, TIMERS_DUE
 from storage.records import Draft, OutboxMessage, OutboxStatus, Timer
 from storage.sqlite_txbase import TxBase, positive_int
 
 _DRAFT_COLUMNS = "chat_id, user_id, step, data, language, updated_at"
 
-# Per (destination, ordering_key) only the oldest undelivered row may go out: a later message to a chat
-# must never overtake an earlier one that is waiting for a retry. A 'sending' row whose lease expired is
-# claimable again (its worker died). The dispatcher paces itself per pace_key (a platform limit): it skips
-# the lanes that are full and takes at most per_lane rows of each other lane, so one busy Slack channel
-# never fills a round while a client's reply waits.
-_CLAIM_OUTBOX = """
+# The oldest undelivered row of each (destination, ordering_key) (storage.claims). The dispatcher paces itself
+# per pace_key (a platform limit): it skips the lanes that are full and takes at most per_lane rows of each
+# other lane, so one busy Slack channel never fills a round while a client's reply waits.
+_CLAIM_OUTBOX = f"""
 UPDATE outbox
 SET status = 'sending', locked_by = :worker, locked_until = :until, claims = claims + 1
 WHERE id IN (
@@ -27,14 +26,7 @@ WHERE id IN (
         SELECT o.id, o.available_at,
                ROW_NUMBER() OVER (PARTITION BY o.pace_key ORDER BY o.available_at, o.id) AS lane_rank
         FROM outbox AS o
-        WHERE o.status IN ('pending', 'sending')
-          AND o.available_at <= :now
-          AND (o.status = 'pending' OR o.locked_until <= :now)
-          AND o.id = (
-              SELECT MIN(o2.id) FROM outbox AS o2
-              WHERE o2.destination = o.destination AND o2.ordering_key = o.ordering_key
-                AND o2.status IN ('pending', 'sending')
-          )
+        WHERE {OUTBOX_DUE}
           AND o.pace_key NOT IN (SELECT value FROM json_each(:skip))
     )
     WHERE lane_rank <= :per_lane
@@ -44,14 +36,12 @@ WHERE id IN (
 RETURNING *
 """
 
-_CLAIM_TIMERS = """
+_CLAIM_TIMERS = f"""
 UPDATE timers
 SET status = 'running', locked_by = :worker, locked_until = :until, attempts = attempts + 1
 WHERE id IN (
     SELECT id FROM timers
-    WHERE status IN ('pending', 'running')
-      AND due_at <= :now
-      AND (status = 'pending' OR locked_until <= :now)
+    WHERE {TIMERS_DUE}
     ORDER BY due_at, id
     LIMIT :limit
 )
