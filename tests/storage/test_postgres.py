@@ -218,29 +218,6 @@ async def test_plaintext_never_reaches_the_database_and_rotation_rewrites_it(
     assert SecretBox([new_key]).decrypt(token) == plaintext
 
 
-async def test_nested_transaction_is_refused_and_a_cancelled_one_rolls_back(store: PgStore) -> None:
-    async with store.transaction():
-        with pytest.raises(StoreError, match="nested"):
-            async with store.transaction():
-                pass
-    started = asyncio.Event()
-
-    async def slow() -> None:
-        async with store.transaction() as tx:
-            await tx.add_client("Cancelado", at=T0)
-            started.set()
-            await asyncio.sleep(10)
-
-    task = asyncio.create_task(slow())
-    await started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    async with store.transaction() as tx:
-        assert await tx.list_clients() == []
-        await tx.add_client("Después", at=T0)
-
-
 async def test_an_unreachable_server_is_a_store_error(box: SecretBox) -> None:
     with pytest.raises(StoreError, match="cannot reach PostgreSQL"):
         await open_store("postgresql://nobody:secret@127.0.0.1:1/none", box)

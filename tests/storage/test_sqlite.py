@@ -79,13 +79,6 @@ async def test_open_creates_parent_dir_wal_and_foreign_keys(db_path: Path, box: 
         await store.close()
 
 
-async def test_nested_transaction_is_refused_not_deadlocked(store: Store) -> None:
-    async with store.transaction():
-        with pytest.raises(StoreError, match="nested"):
-            async with store.transaction():
-                pass
-
-
 async def test_closed_store_refuses_transactions(db_path: Path, box: SecretBox) -> None:
     store = await SqliteStore.open(db_path, box)
     await store.close()
@@ -154,24 +147,6 @@ async def test_cancel_while_waiting_for_begin_leaves_store_usable(db_path: Path,
     finally:
         blocker.close()
         await store.close()
-
-
-async def test_cancelled_use_case_rolls_back(store: Store) -> None:
-    started = asyncio.Event()
-
-    async def slow() -> None:
-        async with store.transaction() as tx:
-            await tx.add_client("Cancelado", at=T0)
-            started.set()
-            await asyncio.sleep(10)
-
-    task = asyncio.create_task(slow())
-    await started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    async with store.transaction() as tx:
-        assert await tx.list_clients() == []
 
 
 _CHILD = """
