@@ -4,7 +4,7 @@ out through the outbox's e-mail sender. It decides nothing: bot.services.mail_en
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from handlers.email.imap import MESSAGE, SOURCE, MailPoller
 from handlers.email.parse import parse_message
 from handlers.email.smtp import MailSender
 from handlers.slack.files import SlackFileFetcher
+from handlers.slack.uploads import FileFetcher
 
 __all__ = ["FileFetcher", "MailPoller", "poller", "register", "to_event", "with_mail_files"]
 
@@ -68,9 +69,6 @@ def register(
     sender = MailSender(services.settings, clock=services.clock, fetch_slack_file=fetch_slack_file)
     dispatcher.register(EMAIL, MAIL_SEND, sender.send)
     mail_delivered.register(dispatcher, services)
-
-
-FileFetcher = Callable[[str], Awaitable[bytes]]
 
 
 def with_mail_files(services: Services, telegram: FileFetcher | None) -> FileFetcher:

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.delivery import Dispatcher, FileTooBig, Outgoing, PermanentFailure, RetryLater, Sender, Unavailable
 from bot.services import outbox
 from bot.services.delivered import BLOCKED_MARK
+from handlers.slack.files import SlackFileFetcher
 
 __all__ = [
     "MAX_DOCUMENT_UPLOAD",
@@ -41,9 +42,9 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # What the Bot API takes as an upload (multipart): photos up to 10 MB, other files up to 50 MB.
 MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
 MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024
-# Downloads a file an agent shared in Slack (its url_private, at most `limit` bytes): the composition root hands
-# the Slack side's fetcher to these senders, as it hands the Telegram one to the Slack senders.
-SlackFileFetcher = Callable[[str, int], Awaitable[bytes]]
+# SlackFileFetcher downloads a file an agent shared in Slack (its url_private, at most `limit` bytes): the
+# composition root hands the Slack side's fetcher to these senders, as it hands the Telegram one to the Slack
+# senders.
 
 
 def retry_seconds(exc: RetryAfter) -> float:
